@@ -1,0 +1,9 @@
+// PLACEHOLDER: being written; kernels of this family are not implemented yet.
+#include "ir/ops/Families.h"
+
+namespace tessel::ops {
+
+Expected<std::vector<TensorType>> infer_shape(const ShapeContext&) { return make_error("shape rule not implemented"); }
+Expected<std::vector<Tensor>> eval_shape(const EvalContext&) { return make_error("kernel not implemented"); }
+
+}  // namespace tessel::ops
