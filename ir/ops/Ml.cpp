@@ -1,9 +1,324 @@
-// PLACEHOLDER: being written; kernels of this family are not implemented yet.
+// The ml family: tree_ensemble, the normalized form of ONNX-ML TreeEnsembleRegressor and
+// TreeEnsembleClassifier (a classifier imports as its per-class scores, followed by argmax and a label
+// lookup as separate ops). Nodes are named by (tree id, node id); each tree's root is its first node
+// in array order, as in the ONNX reference and onnxruntime. Per row of X [N, F]: every tree routes the
+// row to a leaf, the leaves' (target, weight) entries are aggregated per target (SUM, AVERAGE = sum /
+// number of trees, MIN, MAX), base_values are added and post_transform is applied; the result is
+// f32 [N, n_targets].
+//
+// Numeric choices, stated once:
+// - Thresholds are rounded to f32 before comparing, as onnxruntime does. Features are read as double
+//   (exact for f32, f64 and i32; i64 rounds to the nearest double) and compared with that f32 value.
+// - A NaN feature takes the true branch when nodes_missing_value_tracks_true is 1, else the false one
+//   (also for BRANCH_NEQ), as the ONNX reference does.
+// - Scores accumulate in double and round to f32 once. Under MIN / MAX a target that no leaf reaches
+//   scores 0 (before base_values), as in onnxruntime.
+// - SOFTMAX_ZERO leaves entries that are exactly 0 at 0 and takes the softmax over the others (a row
+//   of zeros stays zero). PROBIT is the exact inverse standard normal CDF (onnxruntime uses a
+//   closed-form approximation, so its results can differ slightly); outside [0, 1] it gives NaN.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
 #include "ir/ops/Families.h"
+#include "ir/ops/OpUtil.h"
 
 namespace tessel::ops {
+namespace {
 
-Expected<std::vector<TensorType>> infer_ml(const ShapeContext&) { return make_error("shape rule not implemented"); }
-Expected<std::vector<Tensor>> eval_ml(const EvalContext&) { return make_error("kernel not implemented"); }
+enum class NodeMode { BranchLeq, BranchLt, BranchGte, BranchGt, BranchEq, BranchNeq, Leaf };
+enum class Aggregate { Sum, Average, Min, Max };
+enum class PostTransform { None, Softmax, Logistic, SoftmaxZero, Probit };
+
+constexpr std::pair<std::string_view, NodeMode> kModes[] = {{"BRANCH_LEQ", NodeMode::BranchLeq},
+                                                            {"BRANCH_LT", NodeMode::BranchLt},
+                                                            {"BRANCH_GTE", NodeMode::BranchGte},
+                                                            {"BRANCH_GT", NodeMode::BranchGt},
+                                                            {"BRANCH_EQ", NodeMode::BranchEq},
+                                                            {"BRANCH_NEQ", NodeMode::BranchNeq},
+                                                            {"LEAF", NodeMode::Leaf}};
+constexpr std::pair<std::string_view, Aggregate> kAggregates[] = {
+    {"SUM", Aggregate::Sum}, {"AVERAGE", Aggregate::Average}, {"MIN", Aggregate::Min}, {"MAX", Aggregate::Max}};
+constexpr std::pair<std::string_view, PostTransform> kPostTransforms[] = {{"NONE", PostTransform::None},
+                                                                          {"SOFTMAX", PostTransform::Softmax},
+                                                                          {"LOGISTIC", PostTransform::Logistic},
+                                                                          {"SOFTMAX_ZERO", PostTransform::SoftmaxZero},
+                                                                          {"PROBIT", PostTransform::Probit}};
+
+/// Looks `name` up in a (name, value) table; error naming the attribute and the accepted names.
+template <typename E, size_t N>
+Expected<E> parse_name(const std::pair<std::string_view, E> (&table)[N], std::string_view attr,
+                       const std::string& name) {
+  std::string accepted;
+  for (const auto& [text, value] : table) {
+    if (text == name) return value;
+    accepted += (accepted.empty() ? "" : ", ") + std::string(text);
+  }
+  return make_error("{} is '{}'; expected one of {}", attr, name, accepted);
+}
+
+struct TreeNode {
+  int64_t tree = 0, id = 0;
+  NodeMode mode = NodeMode::Leaf;
+  int64_t feature = 0;
+  double threshold = 0.0;  ///< the attribute rounded to f32
+  bool missing_tracks_true = false;
+  size_t true_child = 0, false_child = 0;           ///< indices into Ensemble::nodes
+  std::vector<std::pair<int64_t, double>> targets;  ///< a leaf's (target id, weight) entries
+};
+
+struct Ensemble {
+  std::vector<TreeNode> nodes;
+  std::vector<size_t> roots;  ///< first node of each tree, by ascending tree id
+  int64_t n_targets = 1;
+  int64_t max_feature = -1;  ///< largest feature id a branch reads
+  std::vector<double> base_values;
+  Aggregate aggregate = Aggregate::Sum;
+  PostTransform post_transform = PostTransform::None;
+};
+
+std::string node_str(const TreeNode& node) { return fmt::format("node (tree {}, id {})", node.tree, node.id); }
+
+/// Reads the nodes_* arrays: lengths, modes, unique ids, existing children, feature ids.
+Status build_nodes(const AttrReader& attrs, Ensemble& ensemble, std::map<std::pair<int64_t, int64_t>, size_t>& index) {
+  const auto& trees = attrs.ints("nodes_treeids");
+  const auto& ids = attrs.ints("nodes_nodeids");
+  const auto& features = attrs.ints("nodes_featureids");
+  const auto& values = attrs.floats("nodes_values");
+  const auto& modes = attrs.strings("nodes_modes");
+  const auto& trues = attrs.ints("nodes_truenodeids");
+  const auto& falses = attrs.ints("nodes_falsenodeids");
+  const auto& missing = attrs.ints("nodes_missing_value_tracks_true");
+  size_t count = trees.size();
+  if (count == 0) return make_error("nodes_treeids is empty; the ensemble needs at least one tree");
+  std::pair<std::string_view, size_t> lengths[] = {
+      {"nodes_nodeids", ids.size()}, {"nodes_featureids", features.size()}, {"nodes_values", values.size()},
+      {"nodes_modes", modes.size()}, {"nodes_truenodeids", trues.size()},   {"nodes_falsenodeids", falses.size()}};
+  for (const auto& [name, length] : lengths)
+    if (length != count)
+      return make_error("{} has {} values but nodes_treeids has {}; every nodes_* array needs one value per node", name,
+                        length, count);
+  if (!missing.empty() && missing.size() != count)
+    return make_error(
+        "nodes_missing_value_tracks_true has {} values but there are {} nodes (give one per node, or none)",
+        missing.size(), count);
+  ensemble.nodes.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    TreeNode& node = ensemble.nodes[i];
+    node.tree = trees[i];
+    node.id = ids[i];
+    if (!index.emplace(std::pair{node.tree, node.id}, i).second)
+      return make_error("{} is defined twice", node_str(node));
+    TESSEL_ASSIGN(node.mode, parse_name(kModes, fmt::format("nodes_modes[{}]", i), modes[i]));
+    node.feature = features[i];
+    node.threshold = static_cast<double>(static_cast<float>(values[i]));
+    int64_t tracks = missing.empty() ? 0 : missing[i];
+    if (tracks != 0 && tracks != 1)
+      return make_error("nodes_missing_value_tracks_true[{}] is {}; it must be 0 or 1", i, tracks);
+    node.missing_tracks_true = tracks == 1;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    TreeNode& node = ensemble.nodes[i];
+    if (node.mode == NodeMode::Leaf) continue;
+    if (node.feature < 0)
+      return make_error("{} reads feature {}; feature ids must be >= 0", node_str(node), node.feature);
+    ensemble.max_feature = std::max(ensemble.max_feature, node.feature);
+    for (auto [child, slot, which] :
+         {std::tuple{trues[i], &node.true_child, "true"}, std::tuple{falses[i], &node.false_child, "false"}}) {
+      auto it = index.find({node.tree, child});
+      if (it == index.end())
+        return make_error("{} has {} child id {}, which tree {} does not define", node_str(node), which, child,
+                          node.tree);
+      *slot = it->second;
+    }
+  }
+  std::map<int64_t, size_t> roots;
+  for (size_t i = 0; i < count; ++i) roots.emplace(ensemble.nodes[i].tree, i);  // keeps the first node of each tree
+  for (const auto& [tree, root] : roots) ensemble.roots.push_back(root);
+  return Status::success();
+}
+
+/// Reads the target_* arrays onto the leaves they name.
+Status build_targets(const AttrReader& attrs, Ensemble& ensemble,
+                     const std::map<std::pair<int64_t, int64_t>, size_t>& index) {
+  const auto& trees = attrs.ints("target_treeids");
+  const auto& nodes = attrs.ints("target_nodeids");
+  const auto& targets = attrs.ints("target_ids");
+  const auto& weights = attrs.floats("target_weights");
+  size_t count = trees.size();
+  if (nodes.size() != count || targets.size() != count || weights.size() != count)
+    return make_error(
+        "target_treeids, target_nodeids, target_ids and target_weights must have equal lengths, got {}, {}, {} "
+        "and {}",
+        count, nodes.size(), targets.size(), weights.size());
+  for (size_t i = 0; i < count; ++i) {
+    auto it = index.find({trees[i], nodes[i]});
+    if (it == index.end())
+      return make_error("target entry {} names node (tree {}, id {}), which nodes_* do not define", i, trees[i],
+                        nodes[i]);
+    TreeNode& node = ensemble.nodes[it->second];
+    if (node.mode != NodeMode::Leaf)
+      return make_error("target entry {} names {}, which is not a LEAF", i, node_str(node));
+    if (targets[i] < 0 || targets[i] >= ensemble.n_targets)
+      return make_error("target_ids[{}] is {}, outside [0, n_targets = {})", i, targets[i], ensemble.n_targets);
+    node.targets.emplace_back(targets[i], weights[i]);
+  }
+  return Status::success();
+}
+
+/// Parses and validates every attribute of a tree_ensemble op.
+Expected<Ensemble> build_ensemble(const AttrReader& attrs) {
+  Ensemble ensemble;
+  ensemble.n_targets = attrs.i("n_targets");
+  if (ensemble.n_targets < 1) return make_error("n_targets must be at least 1, got {}", ensemble.n_targets);
+  std::map<std::pair<int64_t, int64_t>, size_t> index;
+  TESSEL_TRY(build_nodes(attrs, ensemble, index));
+  TESSEL_TRY(build_targets(attrs, ensemble, index));
+  ensemble.base_values = attrs.floats("base_values");
+  if (!ensemble.base_values.empty() && static_cast<int64_t>(ensemble.base_values.size()) != ensemble.n_targets)
+    return make_error("base_values has {} values; it must be empty or have n_targets = {}", ensemble.base_values.size(),
+                      ensemble.n_targets);
+  TESSEL_ASSIGN(ensemble.aggregate, parse_name(kAggregates, "aggregate_function", attrs.s("aggregate_function")));
+  TESSEL_ASSIGN(ensemble.post_transform, parse_name(kPostTransforms, "post_transform", attrs.s("post_transform")));
+  return ensemble;
+}
+
+Status check_input(const TensorType& x, const Ensemble& ensemble) {
+  if (x.rank() != 2 ||
+      (x.dtype != DType::F32 && x.dtype != DType::F64 && x.dtype != DType::I64 && x.dtype != DType::I32))
+    return type_error("X as [N, F] of f32, f64, i64 or i32", x);
+  auto features = x.shape[1].as_const();
+  if (features && ensemble.max_feature >= *features)
+    return make_error("a node reads feature {}, but X has {} features ({})", ensemble.max_feature, *features, x.str());
+  return Status::success();
+}
+
+// ---- Kernel -------------------------------------------------------------------------------------
+
+bool goes_true(const TreeNode& node, double x) {
+  if (std::isnan(x)) return node.missing_tracks_true;
+  double t = node.threshold;
+  switch (node.mode) {
+    case NodeMode::BranchLeq: return x <= t;
+    case NodeMode::BranchLt: return x < t;
+    case NodeMode::BranchGte: return x >= t;
+    case NodeMode::BranchGt: return x > t;
+    case NodeMode::BranchEq: return x == t;
+    case NodeMode::BranchNeq: return x != t;
+    case NodeMode::Leaf: break;
+  }
+  return false;
+}
+
+/// The leaf `row` reaches from `root`; a walk longer than the node count means a cycle.
+Expected<const TreeNode*> find_leaf(const Ensemble& ensemble, size_t root, const double* row) {
+  const TreeNode* node = &ensemble.nodes[root];
+  for (size_t steps = 0; steps <= ensemble.nodes.size(); ++steps) {
+    if (node->mode == NodeMode::Leaf) return node;
+    node = &ensemble.nodes[goes_true(*node, row[node->feature]) ? node->true_child : node->false_child];
+  }
+  return make_error("tree {} has a cycle (through {})", ensemble.nodes[root].tree, node_str(*node));
+}
+
+/// Inverse of the standard normal CDF: a rational first guess (Abramowitz & Stegun 26.2.23), refined by
+/// Newton steps on Phi(x) = q, computed for the lower tail q = min(p, 1 - p).
+double probit(double p) {
+  if (!(p >= 0.0 && p <= 1.0)) return std::numeric_limits<double>::quiet_NaN();
+  if (p == 0.0) return -std::numeric_limits<double>::infinity();
+  if (p == 1.0) return std::numeric_limits<double>::infinity();
+  double q = std::min(p, 1.0 - p);
+  double t = std::sqrt(-2.0 * std::log(q));
+  double x = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+                       (1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t));
+  const double inv_sqrt_2pi = 0.3989422804014327;
+  for (int i = 0; i < 20; ++i) {
+    double error = 0.5 * std::erfc(-x / std::sqrt(2.0)) - q;
+    double step = error / (inv_sqrt_2pi * std::exp(-0.5 * x * x));
+    x -= step;
+    if (std::abs(step) <= 1e-15 * (1.0 + std::abs(x))) break;
+  }
+  return p > 0.5 ? -x : x;
+}
+
+void post_transform(PostTransform transform, std::vector<double>& scores) {
+  switch (transform) {
+    case PostTransform::None: return;
+    case PostTransform::Logistic:
+      for (double& v : scores) v = 1.0 / (1.0 + std::exp(-v));
+      return;
+    case PostTransform::Probit:
+      for (double& v : scores) v = probit(v);
+      return;
+    case PostTransform::Softmax:
+    case PostTransform::SoftmaxZero: {
+      bool skip_zeros = transform == PostTransform::SoftmaxZero;
+      double max = -std::numeric_limits<double>::infinity(), sum = 0.0;
+      for (double v : scores)
+        if (!(skip_zeros && v == 0.0)) max = std::max(max, v);
+      for (double& v : scores) {
+        if (skip_zeros && v == 0.0) continue;
+        v = std::exp(v - max);
+        sum += v;
+      }
+      for (double& v : scores) v = v == 0.0 && skip_zeros ? 0.0 : v / sum;
+      return;
+    }
+  }
+}
+
+Status score_row(const Ensemble& ensemble, const double* row, std::vector<double>& scores) {
+  std::vector<bool> reached(scores.size(), false);
+  std::fill(scores.begin(), scores.end(), 0.0);
+  for (size_t root : ensemble.roots) {
+    TESSEL_ASSIGN(const TreeNode* leaf, find_leaf(ensemble, root, row));
+    for (const auto& [target, weight] : leaf->targets) {
+      double& score = scores[static_cast<size_t>(target)];
+      bool first = !reached[static_cast<size_t>(target)];
+      reached[static_cast<size_t>(target)] = true;
+      if (ensemble.aggregate == Aggregate::Min)
+        score = first ? weight : std::min(score, weight);
+      else if (ensemble.aggregate == Aggregate::Max)
+        score = first ? weight : std::max(score, weight);
+      else
+        score += weight;
+    }
+  }
+  for (size_t j = 0; j < scores.size(); ++j) {
+    if (ensemble.aggregate == Aggregate::Average) scores[j] /= static_cast<double>(ensemble.roots.size());
+    if (!ensemble.base_values.empty()) scores[j] += ensemble.base_values[j];
+  }
+  post_transform(ensemble.post_transform, scores);
+  return Status::success();
+}
+
+}  // namespace
+
+Expected<std::vector<TensorType>> infer_ml(const ShapeContext& ctx) {
+  TESSEL_ASSIGN(Ensemble ensemble, build_ensemble(ctx.attrs));
+  if (!ctx.has_operand(0)) return make_error("tree_ensemble needs its operand X");
+  const TensorType& x = ctx.operand(0);
+  TESSEL_TRY(check_input(x, ensemble));
+  return std::vector<TensorType>{{DType::F32, {x.shape[0], Dim(ensemble.n_targets)}}};
+}
+
+Expected<std::vector<Tensor>> eval_ml(const EvalContext& ctx) {
+  TESSEL_ASSIGN(Ensemble ensemble, build_ensemble(ctx.attrs));
+  const Tensor& x = ctx.input(0);
+  TESSEL_TRY(check_input({x.dtype(), to_shape(x.shape())}, ensemble));
+  int64_t rows = x.dim(0), features = x.dim(1);
+  std::vector<double> values = x.to_doubles();
+  Tensor result(DType::F32, {rows, ensemble.n_targets});
+  std::vector<double> scores(static_cast<size_t>(ensemble.n_targets));
+  for (int64_t n = 0; n < rows; ++n) {
+    TESSEL_TRY(score_row(ensemble, values.data() + n * features, scores));
+    for (size_t j = 0; j < scores.size(); ++j)
+      result.data<float>()[n * ensemble.n_targets + static_cast<int64_t>(j)] = static_cast<float>(scores[j]);
+  }
+  return std::vector<Tensor>{result};
+}
 
 }  // namespace tessel::ops
