@@ -29,6 +29,11 @@ class Builder {
   Status status() const { return failed_ ? Status(error_) : Status(); }
   /// Source location attached to the ops created from now on (e.g. an ONNX node name).
   void set_location(std::string location) { location_ = std::move(location); }
+  /// Records `error` (unless an earlier one is kept) and returns null; for helpers built on the builder.
+  Value* report(Error error) {
+    fail(std::move(error));
+    return nullptr;
+  }
 
   Value* input(std::string name, TensorType type);
   /// Adds `value` to the module's constant pool and returns a const op's result.

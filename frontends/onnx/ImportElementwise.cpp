@@ -1,0 +1,141 @@
+// Importers for elementwise ONNX ops: unary and binary math (one IR op each), variadic Sum/Mean/Max/Min
+// (chains of binary ops), Where, Cast/CastLike, Clip, Identity and Constant.
+#include <unordered_map>
+
+#include "frontends/onnx/ImportOps.h"
+
+namespace tessel::onnx {
+namespace {
+
+const std::unordered_map<std::string_view, OpKind> kUnary = {
+    {"Abs", OpKind::Abs},     {"Neg", OpKind::Neg},     {"Sign", OpKind::Sign},
+    {"Exp", OpKind::Exp},     {"Log", OpKind::Log},     {"Sqrt", OpKind::Sqrt},
+    {"Reciprocal", OpKind::Reciprocal}, {"Tanh", OpKind::Tanh}, {"Sigmoid", OpKind::Sigmoid},
+    {"Erf", OpKind::Erf},     {"Relu", OpKind::Relu},   {"Floor", OpKind::Floor},
+    {"Ceil", OpKind::Ceil},   {"Round", OpKind::Round}, {"Sin", OpKind::Sin},
+    {"Cos", OpKind::Cos},     {"Tan", OpKind::Tan},     {"Asin", OpKind::Asin},
+    {"Acos", OpKind::Acos},   {"Atan", OpKind::Atan},   {"Sinh", OpKind::Sinh},
+    {"Cosh", OpKind::Cosh},   {"Asinh", OpKind::Asinh}, {"Acosh", OpKind::Acosh},
+    {"Atanh", OpKind::Atanh}, {"Not", OpKind::Not},     {"IsNaN", OpKind::IsNan},
+};
+
+const std::unordered_map<std::string_view, OpKind> kBinary = {
+    {"Add", OpKind::Add},       {"Sub", OpKind::Sub},         {"Mul", OpKind::Mul},
+    {"Div", OpKind::Div},       {"Pow", OpKind::Pow},         {"And", OpKind::And},
+    {"Or", OpKind::Or},         {"Xor", OpKind::Xor},         {"Equal", OpKind::Equal},
+    {"Less", OpKind::Less},     {"LessOrEqual", OpKind::LessEqual}, {"Greater", OpKind::Greater},
+    {"GreaterOrEqual", OpKind::GreaterEqual},
+};
+
+}  // namespace
+
+void import_unary(NodeContext& ctx) { ctx.set_output(0, ctx.op(kUnary.at(ctx.op_type()), {ctx.input(0)})); }
+
+void import_is_inf(NodeContext& ctx) {
+  AttrMap attrs{{"detect_negative", ctx.attr_i("detect_negative", 1)},
+                {"detect_positive", ctx.attr_i("detect_positive", 1)}};
+  ctx.set_output(0, ctx.op(OpKind::IsInf, {ctx.input(0)}, attrs));
+}
+
+void import_binary(NodeContext& ctx) {
+  ctx.set_output(0, ctx.op(kBinary.at(ctx.op_type()), {ctx.input(0), ctx.input(1)}));
+}
+
+void import_mod(NodeContext& ctx) {
+  int64_t fmod = ctx.attr_i("fmod", 0);
+  if (fmod == 0 && is_float(ctx.type(0).dtype)) {
+    ctx.fail(make_error("Mod with fmod=0 is only defined for integers, got {} (use fmod=1)", ctx.type(0).str()));
+    return;
+  }
+  ctx.set_output(0, ctx.op(OpKind::Mod, {ctx.input(0), ctx.input(1)}, {{"fmod", fmod}}));
+}
+
+void import_variadic(NodeContext& ctx) {
+  if (ctx.num_inputs() == 0) {
+    ctx.fail(make_error("{} needs at least one input", ctx.op_type()));
+    return;
+  }
+  const std::string& type = ctx.op_type();
+  OpKind kind = type == "Max" ? OpKind::Max : type == "Min" ? OpKind::Min : OpKind::Add;
+  Value* result = ctx.input(0);
+  for (int i = 1; i < ctx.num_inputs(); ++i) result = ctx.op(kind, {result, ctx.input(i)});
+  if (type == "Mean" && result) result = ctx.op(OpKind::Div, {result, ctx.scalar(ctx.num_inputs(), result->type().dtype)});
+  ctx.set_output(0, result);
+}
+
+void import_where(NodeContext& ctx) {
+  ctx.set_output(0, ctx.op(OpKind::Where, {ctx.input(0), ctx.input(1), ctx.input(2)}));
+}
+
+void import_cast(NodeContext& ctx) {
+  int64_t to = ctx.attr_i("to", kOnnxUndefined);
+  auto dtype = dtype_from_onnx(static_cast<int32_t>(to));
+  if (!dtype) {
+    ctx.fail_unsupported(make_error("cast to {}", unsupported_elem_type(static_cast<int32_t>(to))));
+    return;
+  }
+  Value* x = ctx.input(0);
+  // A cast always makes a new value in ONNX; an IR cast to the same dtype would be an identity.
+  ctx.set_output(0, x && x->type().dtype == *dtype ? x : ctx.op(OpKind::Cast, {x}, {{"to", *dtype}}));
+}
+
+void import_cast_like(NodeContext& ctx) {
+  Value* target = ctx.input(1);
+  if (!target) return;
+  ctx.set_output(0, ctx.cast(ctx.input(0), target->type().dtype));
+}
+
+void import_clip(NodeContext& ctx) {
+  Value* x = ctx.input(0);
+  if (!x) return;
+  if (ctx.opset() < 11) {
+    double lo = ctx.attr_f("min", -std::numeric_limits<double>::infinity());
+    double hi = ctx.attr_f("max", std::numeric_limits<double>::infinity());
+    ctx.set_output(0, ctx.op(OpKind::Clip, {x}, {{"min", lo}, {"max", hi}}));
+    return;
+  }
+  // Bounds known at import time become attributes; others become max/min ops.
+  auto lo = ctx.has_input(1) ? ctx.constant_scalar(1) : std::optional<double>(-std::numeric_limits<double>::infinity());
+  auto hi = ctx.has_input(2) ? ctx.constant_scalar(2) : std::optional<double>(std::numeric_limits<double>::infinity());
+  if (lo && hi && is_float(x->type().dtype)) {
+    ctx.set_output(0, ctx.op(OpKind::Clip, {x}, {{"min", *lo}, {"max", *hi}}));
+    return;
+  }
+  Value* result = x;
+  if (ctx.has_input(1)) result = ctx.op(OpKind::Max, {result, ctx.input(1)});
+  if (ctx.has_input(2)) result = ctx.op(OpKind::Min, {result, ctx.input(2)});
+  ctx.set_output(0, result);
+}
+
+void import_identity(NodeContext& ctx) { ctx.set_output(0, ctx.input(0)); }
+
+void import_constant(NodeContext& ctx) {
+  const auto& node = ctx.node();
+  if (node.attribute_size() != 1) {
+    ctx.fail(make_error("Constant needs exactly one value attribute, got {}", node.attribute_size()));
+    return;
+  }
+  const std::string& name = node.attribute(0).name();
+  std::optional<Tensor> value;
+  if (name == "value") {
+    value = ctx.attr_tensor("value");
+  } else if (name == "value_float") {
+    value = Tensor::of<float>({}, {static_cast<float>(ctx.attr_f(name, 0))});
+  } else if (name == "value_floats") {
+    auto floats = ctx.attr_floats(name);
+    value = Tensor::from_doubles(DType::F32, {static_cast<int64_t>(floats.size())}, floats);
+  } else if (name == "value_int") {
+    value = Tensor::of<int64_t>({}, {ctx.attr_i(name, 0)});
+  } else if (name == "value_ints") {
+    auto ints = ctx.attr_ints(name);
+    value = Tensor::of<int64_t>({static_cast<int64_t>(ints.size())}, ints);
+  } else {
+    ctx.fail_unsupported(make_error("Constant with attribute '{}' is not supported (Tessel has no string or sparse "
+                                    "tensors)", name));
+    return;
+  }
+  if (!value) return;
+  ctx.set_output(0, ctx.constant(std::move(*value), node.output(0)));
+}
+
+}  // namespace tessel::onnx

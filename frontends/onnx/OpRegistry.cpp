@@ -1,0 +1,210 @@
+// The table of ONNX op importers (see OpRegistry.h). One row per op and opset range; the opset ranges
+// start where the ONNX op first appears (or at opset 7, the oldest Tessel reads) and run to the newest
+// opset Tessel knows, with version differences handled inside the importer.
+#include "frontends/onnx/OpRegistry.h"
+
+#include <vector>
+
+#include "frontends/onnx/ImportOps.h"
+
+namespace tessel::onnx {
+namespace {
+
+constexpr int64_t kMax = kMaxOnnxOpset;
+constexpr int64_t kMlMax = kMaxOnnxMlOpset;
+constexpr std::string_view kAi = kOnnxDomain;
+constexpr std::string_view kMl = kOnnxMlDomain;
+
+const OpImporter kImporters[] = {
+    // ---- Elementwise ----
+    {kAi, "Abs", 7, kMax, import_unary},
+    {kAi, "Neg", 7, kMax, import_unary},
+    {kAi, "Sign", 9, kMax, import_unary},
+    {kAi, "Exp", 7, kMax, import_unary},
+    {kAi, "Log", 7, kMax, import_unary},
+    {kAi, "Sqrt", 7, kMax, import_unary},
+    {kAi, "Reciprocal", 7, kMax, import_unary},
+    {kAi, "Tanh", 7, kMax, import_unary},
+    {kAi, "Sigmoid", 7, kMax, import_unary},
+    {kAi, "Erf", 9, kMax, import_unary},
+    {kAi, "Relu", 7, kMax, import_unary},
+    {kAi, "Floor", 7, kMax, import_unary},
+    {kAi, "Ceil", 7, kMax, import_unary},
+    {kAi, "Round", 11, kMax, import_unary},
+    {kAi, "Sin", 7, kMax, import_unary},
+    {kAi, "Cos", 7, kMax, import_unary},
+    {kAi, "Tan", 7, kMax, import_unary},
+    {kAi, "Asin", 7, kMax, import_unary},
+    {kAi, "Acos", 7, kMax, import_unary},
+    {kAi, "Atan", 7, kMax, import_unary},
+    {kAi, "Sinh", 9, kMax, import_unary},
+    {kAi, "Cosh", 9, kMax, import_unary},
+    {kAi, "Asinh", 9, kMax, import_unary},
+    {kAi, "Acosh", 9, kMax, import_unary},
+    {kAi, "Atanh", 9, kMax, import_unary},
+    {kAi, "Not", 7, kMax, import_unary},
+    {kAi, "IsNaN", 9, kMax, import_unary},
+    {kAi, "IsInf", 10, kMax, import_is_inf},
+    {kAi, "Add", 7, kMax, import_binary},
+    {kAi, "Sub", 7, kMax, import_binary},
+    {kAi, "Mul", 7, kMax, import_binary},
+    {kAi, "Div", 7, kMax, import_binary},
+    {kAi, "Pow", 7, kMax, import_binary},
+    {kAi, "And", 7, kMax, import_binary},
+    {kAi, "Or", 7, kMax, import_binary},
+    {kAi, "Xor", 7, kMax, import_binary},
+    {kAi, "Equal", 7, kMax, import_binary},
+    {kAi, "Less", 7, kMax, import_binary},
+    {kAi, "LessOrEqual", 12, kMax, import_binary},
+    {kAi, "Greater", 7, kMax, import_binary},
+    {kAi, "GreaterOrEqual", 12, kMax, import_binary},
+    {kAi, "Mod", 10, kMax, import_mod},
+    {kAi, "Sum", 8, kMax, import_variadic},
+    {kAi, "Mean", 8, kMax, import_variadic},
+    {kAi, "Max", 8, kMax, import_variadic},
+    {kAi, "Min", 8, kMax, import_variadic},
+    {kAi, "Where", 9, kMax, import_where},
+    {kAi, "Cast", 7, kMax, import_cast},
+    {kAi, "CastLike", 15, kMax, import_cast_like},
+    {kAi, "Clip", 7, kMax, import_clip},
+    {kAi, "Identity", 7, kMax, import_identity},
+    {kAi, "Constant", 7, kMax, import_constant},
+    // ---- Activations ----
+    {kAi, "LeakyRelu", 7, kMax, import_leaky_relu},
+    {kAi, "Elu", 7, kMax, import_elu},
+    {kAi, "Selu", 7, kMax, import_selu},
+    {kAi, "Celu", 12, kMax, import_celu},
+    {kAi, "HardSigmoid", 7, kMax, import_hard_sigmoid},
+    {kAi, "HardSwish", 14, kMax, import_hard_swish},
+    {kAi, "Softplus", 7, kMax, import_softplus},
+    {kAi, "Softsign", 7, kMax, import_softsign},
+    {kAi, "ThresholdedRelu", 10, kMax, import_thresholded_relu},
+    {kAi, "PRelu", 7, kMax, import_prelu},
+    {kAi, "Shrink", 9, kMax, import_shrink},
+    {kAi, "Mish", 18, kMax, import_mish},
+    {kAi, "Gelu", 20, kMax, import_gelu},
+    {kAi, "Swish", 24, kMax, import_swish},
+    {kAi, "SwiGLU", 28, kMax, import_swiglu},
+    // ---- Convolution, pooling, matrix products ----
+    {kAi, "Conv", 7, kMax, import_conv},
+    {kAi, "ConvTranspose", 7, kMax, import_conv_transpose},
+    {kAi, "MaxPool", 7, kMax, import_max_pool},
+    {kAi, "AveragePool", 7, kMax, import_average_pool},
+    {kAi, "LpPool", 7, kMax, import_lp_pool},
+    {kAi, "GlobalAveragePool", 7, kMax, import_global_pool},
+    {kAi, "GlobalMaxPool", 7, kMax, import_global_pool},
+    {kAi, "GlobalLpPool", 7, kMax, import_global_pool},
+    {kAi, "Gemm", 7, kMax, import_gemm},
+    {kAi, "MatMul", 7, kMax, import_matmul},
+    {kAi, "Dropout", 7, kMax, import_dropout},
+    // ---- Normalization ----
+    {kAi, "BatchNormalization", 7, kMax, import_batch_norm},
+    {kAi, "InstanceNormalization", 7, kMax, import_instance_norm},
+    {kAi, "LayerNormalization", 17, kMax, import_layer_norm},
+    {kAi, "GroupNormalization", 21, kMax, import_group_norm},
+    {kAi, "RMSNormalization", 23, kMax, import_rms_norm},
+    {kAi, "LpNormalization", 7, kMax, import_lp_norm},
+    {kAi, "MeanVarianceNormalization", 9, kMax, import_mean_variance_norm},
+    {kAi, "Softmax", 7, kMax, import_softmax},
+    {kAi, "LogSoftmax", 7, kMax, import_softmax},
+    {kAi, "Hardmax", 7, kMax, import_hardmax},
+    {kAi, "LRN", 7, kMax, import_lrn},
+    // ---- Reductions ----
+    {kAi, "ReduceSum", 7, kMax, import_reduce},
+    {kAi, "ReduceMean", 7, kMax, import_reduce},
+    {kAi, "ReduceMax", 7, kMax, import_reduce},
+    {kAi, "ReduceMin", 7, kMax, import_reduce},
+    {kAi, "ReduceProd", 7, kMax, import_reduce},
+    {kAi, "ReduceL1", 7, kMax, import_reduce},
+    {kAi, "ReduceL2", 7, kMax, import_reduce},
+    {kAi, "ReduceLogSumExp", 7, kMax, import_reduce},
+    {kAi, "ReduceLogSum", 7, kMax, import_reduce},
+    {kAi, "ReduceSumSquare", 7, kMax, import_reduce},
+    {kAi, "ArgMax", 7, kMax, import_arg_reduce},
+    {kAi, "ArgMin", 7, kMax, import_arg_reduce},
+    {kAi, "CumSum", 11, kMax, import_cumulative},
+    {kAi, "CumProd", 26, kMax, import_cumulative},
+    // ---- Shapes ----
+    {kAi, "Shape", 7, kMax, import_shape},
+    {kAi, "Size", 7, kMax, import_size},
+    {kAi, "Reshape", 7, kMax, import_reshape},
+    {kAi, "Flatten", 7, kMax, import_flatten},
+    {kAi, "Transpose", 7, kMax, import_transpose},
+    {kAi, "Concat", 7, kMax, import_concat},
+    {kAi, "Split", 7, kMax, import_split},
+    {kAi, "Squeeze", 7, kMax, import_squeeze},
+    {kAi, "Unsqueeze", 7, kMax, import_unsqueeze},
+    {kAi, "Expand", 8, kMax, import_expand},
+    {kAi, "ConstantOfShape", 9, kMax, import_constant_of_shape},
+    {kAi, "Range", 11, kMax, import_range},
+    {kAi, "Tile", 7, kMax, import_tile},
+    {kAi, "Pad", 7, kMax, import_pad},
+    {kAi, "DepthToSpace", 7, kMax, import_depth_to_space},
+    {kAi, "SpaceToDepth", 7, kMax, import_space_to_depth},
+    {kAi, "Slice", 7, kMax, import_slice},
+    {kAi, "Gather", 7, kMax, import_gather},
+    {kAi, "GatherElements", 11, kMax, import_gather_elements},
+    {kAi, "ScatterElements", 11, kMax, import_scatter_elements},
+    {kAi, "Scatter", 9, 10, import_scatter_elements},
+    {kAi, "Trilu", 14, kMax, import_trilu},
+    {kAi, "OneHot", 9, kMax, import_one_hot},
+    {kAi, "EyeLike", 9, kMax, import_eye_like},
+    {kAi, "Attention", 23, kMax, import_attention},
+    {kAi, "RotaryEmbedding", 23, kMax, import_rotary_embedding},
+    {kAi, "NegativeLogLikelihoodLoss", 12, kMax, import_nll_loss},
+    {kAi, "SoftmaxCrossEntropyLoss", 12, kMax, import_softmax_cross_entropy_loss},
+    // ---- Quantization ----
+    {kAi, "QuantizeLinear", 10, kMax, import_quantize_linear},
+    {kAi, "DequantizeLinear", 10, kMax, import_dequantize_linear},
+    {kAi, "DynamicQuantizeLinear", 11, kMax, import_dynamic_quantize_linear},
+    {kAi, "MatMulInteger", 10, kMax, import_matmul_integer},
+    {kAi, "ConvInteger", 10, kMax, import_conv_integer},
+    {kAi, "QLinearMatMul", 10, kMax, import_qlinear_matmul},
+    {kAi, "QLinearConv", 10, kMax, import_qlinear_conv},
+    // ---- Signal processing ----
+    {kAi, "HannWindow", 17, kMax, import_window},
+    {kAi, "HammingWindow", 17, kMax, import_window},
+    {kAi, "BlackmanWindow", 17, kMax, import_window},
+    {kAi, "MelWeightMatrix", 17, kMax, import_mel_weight_matrix},
+    // ---- Recurrent ----
+    {kAi, "LSTM", 7, kMax, import_lstm},
+    {kAi, "GRU", 7, kMax, import_gru},
+    {kAi, "RNN", 7, kMax, import_rnn},
+    // ---- ai.onnx.ml ----
+    {kMl, "TreeEnsemble", 5, kMlMax, import_tree_ensemble},
+    {kMl, "TreeEnsembleRegressor", 1, kMlMax, import_tree_ensemble_regressor},
+    {kMl, "TreeEnsembleClassifier", 1, kMlMax, import_tree_ensemble_classifier},
+    {kMl, "Binarizer", 1, kMlMax, import_binarizer},
+    {kMl, "ArrayFeatureExtractor", 1, kMlMax, import_array_feature_extractor},
+    {kMl, "LabelEncoder", 2, kMlMax, import_label_encoder},
+};
+
+std::string_view canonical_domain(std::string_view domain) { return domain.empty() ? kOnnxDomain : domain; }
+
+}  // namespace
+
+std::span<const OpImporter> op_importers() { return kImporters; }
+
+const OpImporter* find_op_importer(std::string_view domain, std::string_view op_type, int64_t opset) {
+  domain = canonical_domain(domain);
+  for (const OpImporter& importer : kImporters)
+    if (importer.domain == domain && importer.op_type == op_type && importer.min_opset <= opset &&
+        opset <= importer.max_opset)
+      return &importer;
+  return nullptr;
+}
+
+std::string supported_opsets(std::string_view domain, std::string_view op_type) {
+  domain = canonical_domain(domain);
+  std::vector<std::string> ranges;
+  for (const OpImporter& importer : kImporters)
+    if (importer.domain == domain && importer.op_type == op_type)
+      ranges.push_back(importer.min_opset == importer.max_opset
+                           ? fmt::format("{}", importer.min_opset)
+                           : fmt::format("{}-{}", importer.min_opset, importer.max_opset));
+  if (ranges.empty()) return {};
+  return fmt::format("{} opset{} {}", domain, ranges.size() == 1 && ranges[0].find('-') == std::string::npos ? "" : "s",
+                     fmt::join(ranges, ", "));
+}
+
+}  // namespace tessel::onnx
