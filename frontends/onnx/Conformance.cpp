@@ -105,8 +105,7 @@ TestResult run_data_set(const pb::ModelProto& model, const fs::path& dir, const 
   auto actual = interpret(*(*module)->entry(), args);
   if (!actual) return outcome(result, Outcome::Fail, "run: " + actual.error().str());
   if (actual->size() != outputs.size())
-    return outcome(result, Outcome::Fail,
-                   fmt::format("{} outputs, expected {}", actual->size(), outputs.size()));
+    return outcome(result, Outcome::Fail, fmt::format("{} outputs, expected {}", actual->size(), outputs.size()));
   const auto& names = (*module)->entry()->output_names();
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (!outputs[i].tensor)
@@ -138,9 +137,12 @@ Status compare_tensors(const Tensor& actual, const Tensor& expected, double rtol
       ok = a == e || std::abs(static_cast<double>(a) - static_cast<double>(e)) <= atol + rtol * std::abs(double(e));
     } else {
       double a = actual.get_double(i), e = expected.get_double(i);
-      if (std::isnan(e) || std::isnan(a)) ok = std::isnan(e) && std::isnan(a);
-      else if (std::isinf(e) || std::isinf(a)) ok = a == e;
-      else ok = std::abs(a - e) <= atol + rtol * std::abs(e);
+      if (std::isnan(e) || std::isnan(a))
+        ok = std::isnan(e) && std::isnan(a);
+      else if (std::isinf(e) || std::isinf(a))
+        ok = a == e;
+      else
+        ok = std::abs(a - e) <= atol + rtol * std::abs(e);
     }
     if (!ok && mismatches++ == 0) first = i;
   }
@@ -193,8 +195,9 @@ Expected<ConformanceSummary> run_conformance(const std::string& root, const Conf
   ConformanceSummary summary;
   for (const auto& test : tests) {
     TestResult result = run_conformance_test(test.string(), options);
-    (result.outcome == Outcome::Pass ? summary.passed : result.outcome == Outcome::Fail ? summary.failed
-                                                                                          : summary.unsupported)++;
+    (result.outcome == Outcome::Pass   ? summary.passed
+     : result.outcome == Outcome::Fail ? summary.failed
+                                       : summary.unsupported)++;
     if (on_result) on_result(result);
     summary.results.push_back(std::move(result));
   }
@@ -234,8 +237,7 @@ std::string markdown_report(const ConformanceSummary& summary, const std::string
   for (const auto& r : summary.results)
     if (r.outcome == Outcome::Pass && !r.bound_inputs.empty())
       bound += fmt::format("| {} | {} |\n", r.name, fmt::join(r.bound_inputs, ", "));
-  if (!bound.empty())
-    out += "\n## Passed with inputs bound at import time\n\n| test | inputs |\n|---|---|\n" + bound;
+  if (!bound.empty()) out += "\n## Passed with inputs bound at import time\n\n| test | inputs |\n|---|---|\n" + bound;
   return out;
 }
 

@@ -17,12 +17,12 @@
 namespace tessel::onnx {
 
 struct ConformanceOptions {
-  std::string filter;               ///< ECMAScript regex; only test names it finds a match in run ("" = all)
-  std::vector<std::string> only;    ///< when non-empty, only these test names run
+  std::string filter;             ///< ECMAScript regex; only test names it finds a match in run ("" = all)
+  std::vector<std::string> only;  ///< when non-empty, only these test names run
   double rtol = 1e-3;
   double atol = 1e-7;
   ImportOptions import;
-  bool bind_needed_inputs = true;   ///< bind inputs the importer needs as constants and retry
+  bool bind_needed_inputs = true;  ///< bind inputs the importer needs as constants and retry
 };
 
 enum class Outcome { Pass, Fail, Unsupported };
@@ -30,8 +30,8 @@ enum class Outcome { Pass, Fail, Unsupported };
 struct TestResult {
   std::string name;
   Outcome outcome = Outcome::Fail;
-  std::string reason;                      ///< why it failed or is unsupported; empty on a pass
-  std::vector<std::string> bound_inputs;   ///< graph inputs bound to constants for the import
+  std::string reason;                     ///< why it failed or is unsupported; empty on a pass
+  std::vector<std::string> bound_inputs;  ///< graph inputs bound to constants for the import
 };
 
 struct ConformanceSummary {

@@ -101,8 +101,8 @@ std::optional<std::vector<Tensor>> NodeContext::try_fold(OpKind kind, const std:
   return std::move(folded).value();
 }
 
-std::optional<Shape> NodeContext::propagate_dims(OpKind kind, const std::vector<Value*>& operands,
-                                                 const AttrMap& attrs, const Value* result) const {
+std::optional<Shape> NodeContext::propagate_dims(OpKind kind, const std::vector<Value*>& operands, const AttrMap& attrs,
+                                                 const Value* result) const {
   const TensorType& type = result->type();
   if ((type.dtype != DType::I64 && type.dtype != DType::I32) || type.rank() > 1) return std::nullopt;
   AttrReader attr(kind, attrs);
@@ -148,15 +148,14 @@ std::optional<Shape> NodeContext::propagate_dims(OpKind kind, const std::vector<
         return std::nullopt;
       int64_t step = attr.ints("steps").empty() ? 1 : attr.ints("steps")[0];
       Shape out;
-      for (int64_t k : slice_indices(static_cast<int64_t>(data->size()), attr.ints("starts")[0], attr.ints("ends")[0],
-                                     step))
+      for (int64_t k :
+           slice_indices(static_cast<int64_t>(data->size()), attr.ints("starts")[0], attr.ints("ends")[0], step))
         out.push_back((*data)[k]);
       return out;
     }
     case OpKind::Reshape:
     case OpKind::Squeeze:
-    case OpKind::Unsqueeze:
-      return operand_dims(0);
+    case OpKind::Unsqueeze: return operand_dims(0);
     case OpKind::Cast: {
       DType from = operands[0]->type().dtype;
       if (from != DType::I64 && from != DType::I32) return std::nullopt;
@@ -184,8 +183,7 @@ std::optional<Shape> NodeContext::propagate_dims(OpKind kind, const std::vector<
       for (const Dim& d : *a) total = kind == OpKind::ReduceProd ? total * d : total + d;
       return Shape{total};
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 

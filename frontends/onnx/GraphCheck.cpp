@@ -68,7 +68,7 @@ std::string node_label(const pb::NodeProto& node, int index) {
   return fmt::format("node '{}' ({})", node.name(), node.op_type());
 }
 
-Expected<std::vector<int>> check_graph(const pb::GraphProto& graph) {
+Expected<std::vector<int>> check_graph(const pb::GraphProto& graph, const OuterScope& outer) {
   Definitions defs;
   for (const auto& input : graph.input()) {
     if (input.name().empty()) return make_error("a graph input has an empty name");
@@ -92,6 +92,7 @@ Expected<std::vector<int>> check_graph(const pb::GraphProto& graph) {
     for (const std::string& input : graph.node(i).input()) {
       if (input.empty()) continue;
       auto it = defs.find(input);
+      if (it == defs.end() && outer && outer(input)) continue;
       if (it == defs.end())
         return make_error("{}: input '{}' is not produced by any node, initializer or graph input",
                           node_label(graph.node(i), i), input);
@@ -115,7 +116,7 @@ Expected<std::vector<int>> check_graph(const pb::GraphProto& graph) {
     return make_error("the graph has a cycle: {}", describe_cycle(graph, defs, pending));
 
   for (const auto& output : graph.output())
-    if (!defs.count(output.name()))
+    if (!defs.count(output.name()) && !(outer && outer(output.name())))
       return make_error("graph output '{}' is not produced by any node, initializer or graph input", output.name());
   return order;
 }

@@ -3,6 +3,7 @@
 // result is an execution order (the file's own order when it is already topological).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,11 @@ namespace tessel::onnx {
 /// "node 'conv1' (Conv)", or "node #3 (Conv)" for an unnamed node; what errors call a node.
 std::string node_label(const pb::NodeProto& node, int index);
 
+/// Names visible to a subgraph from the graphs around it (null: none, for the main graph).
+using OuterScope = std::function<bool(const std::string&)>;
+
 /// Checks names and order; returns node indices in a topological order. Errors name the node and value.
-Expected<std::vector<int>> check_graph(const pb::GraphProto& graph);
+/// A subgraph may read names its `outer` scope defines.
+Expected<std::vector<int>> check_graph(const pb::GraphProto& graph, const OuterScope& outer = nullptr);
 
 }  // namespace tessel::onnx

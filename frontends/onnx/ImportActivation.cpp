@@ -81,7 +81,8 @@ void import_hard_sigmoid(NodeContext& ctx) {
 // HardSwish: x * max(0, min(1, x / 6 + 0.5)).
 void import_hard_swish(NodeContext& ctx) {
   composite(ctx, [&](Value* x) {
-    Value* linear = ctx.op(OpKind::Add, {ctx.op(OpKind::Mul, {x, scalar_like(ctx, 1.0 / 6.0, x)}), scalar_like(ctx, 0.5, x)});
+    Value* linear =
+        ctx.op(OpKind::Add, {ctx.op(OpKind::Mul, {x, scalar_like(ctx, 1.0 / 6.0, x)}), scalar_like(ctx, 0.5, x)});
     return ctx.op(OpKind::Mul, {x, ctx.op(OpKind::Clip, {linear}, {{"min", 0.0}, {"max", 1.0}})});
   });
 }
@@ -122,7 +123,8 @@ void import_shrink(NodeContext& ctx) {
     double bias = ctx.attr_f("bias", 0.0), lambd = ctx.attr_f("lambd", 0.5);
     Value* below = ctx.op(OpKind::Less, {x, scalar_like(ctx, -lambd, x)});
     Value* above = ctx.op(OpKind::Greater, {x, scalar_like(ctx, lambd, x)});
-    Value* upper = ctx.op(OpKind::Where, {above, ctx.op(OpKind::Sub, {x, scalar_like(ctx, bias, x)}), scalar_like(ctx, 0, x)});
+    Value* upper =
+        ctx.op(OpKind::Where, {above, ctx.op(OpKind::Sub, {x, scalar_like(ctx, bias, x)}), scalar_like(ctx, 0, x)});
     return ctx.op(OpKind::Where, {below, ctx.op(OpKind::Add, {x, scalar_like(ctx, bias, x)}), upper});
   });
 }

@@ -48,7 +48,8 @@ Value* ramp(NodeContext& ctx, int64_t n, std::vector<int64_t> shape) {
 Value* mask_bias(NodeContext& ctx, Value* mask, int64_t kv, DType dtype) {
   const TensorType& type = mask->type();
   auto last = type.shape.back().as_const();
-  if (!last) return ctx.fail_unsupported(make_error("the attention mask needs a constant last dim, got {}", type.str()));
+  if (!last)
+    return ctx.fail_unsupported(make_error("the attention mask needs a constant last dim, got {}", type.str()));
   if (*last < kv) {
     std::vector<int64_t> pads(2 * type.rank(), 0);
     pads[2 * type.rank() - 1] = kv - *last;
@@ -83,7 +84,8 @@ void import_attention(NodeContext& ctx) {
     scale = ctx.attr_f("scale", 1.0);
   } else {
     auto head = q->type().shape[3].as_const();
-    if (!head) return (void)ctx.fail_unsupported(make_error("Attention needs a constant head size, got {}", q->type().str()));
+    if (!head)
+      return (void)ctx.fail_unsupported(make_error("Attention needs a constant head size, got {}", q->type().str()));
     scale = 1.0 / std::sqrt(static_cast<double>(*head));
   }
   Value* root = ctx.scalar(std::sqrt(scale), dtype);
@@ -98,8 +100,8 @@ void import_attention(NodeContext& ctx) {
 
   auto q_len = q->type().shape[2].as_const(), kv_len = k->type().shape[2].as_const();
   if (!q_len || !kv_len)
-    return (void)ctx.fail_unsupported(make_error("Attention needs constant sequence lengths, got Q {} and K {}",
-                                                 q->type().str(), k->type().str()));
+    return (void)ctx.fail_unsupported(
+        make_error("Attention needs constant sequence lengths, got Q {} and K {}", q->type().str(), k->type().str()));
 
   // The additive bias: mask, causal frontier, key padding.
   Value* bias = ctx.constant(Tensor(dtype, {*q_len, *kv_len}), "attn_bias");
@@ -128,7 +130,7 @@ void import_attention(NodeContext& ctx) {
   }
   if (nonpad) {
     Value* valid = ctx.op(OpKind::Less, {cols, ctx.op(OpKind::Reshape, {ctx.cast(nonpad, DType::I64)},
-                                                       {{"shape", Shape{nonpad->type().shape[0], 1}}})});
+                                                      {{"shape", Shape{nonpad->type().shape[0], 1}}})});
     valid = ctx.op(OpKind::Reshape, {valid}, {{"shape", Shape{nonpad->type().shape[0], 1, 1, *kv_len}}});
     bias = ctx.op(OpKind::Add, {bias, additive(ctx, valid, dtype)});
   }
@@ -156,7 +158,8 @@ void import_attention(NodeContext& ctx) {
   if (ctx.has_attr("softmax_precision")) {
     auto onnx_type = static_cast<int32_t>(ctx.attr_i("softmax_precision", 0));
     auto mapped = dtype_from_onnx(onnx_type);
-    if (!mapped) return (void)ctx.fail_unsupported(make_error("softmax_precision: {}", unsupported_elem_type(onnx_type)));
+    if (!mapped)
+      return (void)ctx.fail_unsupported(make_error("softmax_precision: {}", unsupported_elem_type(onnx_type)));
     softmax_type = *mapped;
   }
   Value* wide = ctx.cast(logits, softmax_type);
@@ -202,8 +205,8 @@ void import_rotary_embedding(NodeContext& ctx) {
     int64_t heads = ctx.attr_i("num_heads", 0);
     auto hidden = original[2].as_const();
     if (heads <= 0 || !hidden || *hidden % heads != 0)
-      return (void)ctx.fail(make_error("a 3-D RotaryEmbedding input {} needs num_heads dividing its hidden size",
-                                       x->type().str()));
+      return (void)ctx.fail(
+          make_error("a 3-D RotaryEmbedding input {} needs num_heads dividing its hidden size", x->type().str()));
     x = ctx.op(OpKind::Reshape, {x}, {{"shape", Shape{original[0], original[1], heads, *hidden / heads}}});
   } else {
     return (void)ctx.fail(make_error("RotaryEmbedding needs a 3-D or 4-D input, got {}", x->type().str()));
@@ -216,8 +219,11 @@ void import_rotary_embedding(NodeContext& ctx) {
   if (rotary <= 0 || rotary > *head || rotary % 2 != 0)
     return (void)ctx.fail(make_error("rotary_embedding_dim {} does not fit head size {}", rotary, *head));
   auto slice = [&](Value* v, int64_t start, int64_t end, int64_t step) {
-    return ctx.op(OpKind::Slice, {v}, {{"starts", std::vector<int64_t>{start}}, {"ends", std::vector<int64_t>{end}},
-                                       {"axes", std::vector<int64_t>{-1}}, {"steps", std::vector<int64_t>{step}}});
+    return ctx.op(OpKind::Slice, {v},
+                  {{"starts", std::vector<int64_t>{start}},
+                   {"ends", std::vector<int64_t>{end}},
+                   {"axes", std::vector<int64_t>{-1}},
+                   {"steps", std::vector<int64_t>{step}}});
   };
   Value* rotate = rotary == *head ? x : slice(x, 0, rotary, 1);
   Value* keep = rotary == *head ? nullptr : slice(x, rotary, *head, 1);
@@ -236,16 +242,19 @@ void import_rotary_embedding(NodeContext& ctx) {
   Value* rotated = nullptr;
   if (interleaved) {
     std::vector<int64_t> last{-1};
-    Value* pairs = ctx.op(OpKind::Concat, {ctx.op(OpKind::Unsqueeze, {real}, {{"axes", last}}),
-                                           ctx.op(OpKind::Unsqueeze, {imag}, {{"axes", last}})},
-                          {{"axis", int64_t{-1}}});
+    Value* pairs = ctx.op(
+        OpKind::Concat,
+        {ctx.op(OpKind::Unsqueeze, {real}, {{"axes", last}}), ctx.op(OpKind::Unsqueeze, {imag}, {{"axes", last}})},
+        {{"axis", int64_t{-1}}});
     rotated = rotate ? ctx.op(OpKind::Reshape, {pairs}, {{"shape", rotate->type().shape}}) : nullptr;
   } else {
     rotated = ctx.op(OpKind::Concat, {real, imag}, {{"axis", int64_t{-1}}});
   }
   Value* y = keep ? ctx.op(OpKind::Concat, {rotated, keep}, {{"axis", int64_t{-1}}}) : rotated;
-  if (rank == 3) y = ctx.op(OpKind::Reshape, {y}, {{"shape", original}});
-  else y = ctx.op(OpKind::Transpose, {y}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  if (rank == 3)
+    y = ctx.op(OpKind::Reshape, {y}, {{"shape", original}});
+  else
+    y = ctx.op(OpKind::Transpose, {y}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
   ctx.set_output(0, y);
 }
 

@@ -82,10 +82,11 @@ std::optional<Tensor> NodeContext::require_constant(int i, std::string_view what
   const auto& needed = state_.report.inputs_needed_as_constants;
   std::string depends;
   if (needed.size() > before)
-    depends = fmt::format("; it depends on graph input(s) {} -- bind them to constants (ImportOptions::constant_inputs)",
-                          fmt::join(needed.begin() + static_cast<long>(before), needed.end(), ", "));
-  fail_unsupported(make_error("input {} ('{}', the {}) must be known at import time{}", i, node_.input(i), what,
-                              depends));
+    depends =
+        fmt::format("; it depends on graph input(s) {} -- bind them to constants (ImportOptions::constant_inputs)",
+                    fmt::join(needed.begin() + static_cast<long>(before), needed.end(), ", "));
+  fail_unsupported(
+      make_error("input {} ('{}', the {}) must be known at import time{}", i, node_.input(i), what, depends));
   return std::nullopt;
 }
 
@@ -214,7 +215,8 @@ std::vector<Value*> NodeContext::create(OpKind kind, std::vector<Value*> operand
   if (std::all_of(dims->begin(), dims->end(), [](const Dim& d) { return d.is_const(); })) {
     // Every element is known: the value is a constant and the op just emitted is dead (DCE removes it).
     const TensorType& type = results[0]->type();
-    std::vector<int64_t> shape = type.rank() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{int64_t(dims->size())};
+    std::vector<int64_t> shape =
+        type.rank() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{int64_t(dims->size())};
     Tensor tensor(type.dtype, shape);
     for (size_t k = 0; k < dims->size(); ++k) tensor.set_int(static_cast<int64_t>(k), *(*dims)[k].as_const());
     return {constant(std::move(tensor), "fold")};
@@ -231,7 +233,9 @@ Value* NodeContext::constant(Tensor value, const std::string& name_hint) {
   return state_.b.constant(std::move(value), name_hint);
 }
 
-Value* NodeContext::scalar(double value, DType dtype) { return constant(Tensor::from_doubles(dtype, {}, {value}), "scalar"); }
+Value* NodeContext::scalar(double value, DType dtype) {
+  return constant(Tensor::from_doubles(dtype, {}, {value}), "scalar");
+}
 
 Value* NodeContext::cast(Value* x, DType dtype) {
   if (!x || x->type().dtype == dtype) return x;

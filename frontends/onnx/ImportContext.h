@@ -20,7 +20,8 @@ namespace tessel::onnx {
 
 /// What one import knows so far.
 struct ImportState {
-  ImportState(const ImportOptions& options, ImportReport& report, Builder& b) : options(options), report(report), b(b) {}
+  ImportState(const ImportOptions& options, ImportReport& report, Builder& b)
+      : options(options), report(report), b(b) {}
   const ImportOptions& options;
   ImportReport& report;
   Builder& b;
@@ -30,7 +31,16 @@ struct ImportState {
   std::unordered_map<const Value*, Shape> shape_vectors;
   std::map<std::string, int64_t> opsets;  ///< domain ("" for ai.onnx) -> imported version
   std::string model_dir;
+  int depth = 0;               ///< subgraph nesting while inlining control flow
+  int64_t unrolled_nodes = 0;  ///< nodes imported from subgraphs so far
 };
+
+/// Imports one node into the current function (the driver's step, also used for subgraphs).
+Status import_node(ImportState& state, const pb::NodeProto& node, int index);
+/// Imports the nodes of `graph` inline, with its inputs bound to `inputs` and outer names visible;
+/// returns its outputs. How If, Loop and Scan are unrolled.
+Expected<std::vector<Value*>> import_subgraph(ImportState& state, const pb::GraphProto& graph,
+                                              const std::vector<Value*>& inputs);
 
 /// The value of `value` if it is a constant (a `const` op's result), else null.
 const Tensor* constant_of(const Value* value);
@@ -43,6 +53,7 @@ class NodeContext {
   const std::string& op_type() const { return node_.op_type(); }
   int64_t opset() const { return opset_; }
   Builder& b() { return state_.b; }
+  ImportState& state() { return state_; }
   const ImportOptions& options() const { return state_.options; }
 
   // ---- Errors (the first one is kept; see status()) ----

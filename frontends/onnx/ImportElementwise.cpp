@@ -8,22 +8,48 @@ namespace tessel::onnx {
 namespace {
 
 const std::unordered_map<std::string_view, OpKind> kUnary = {
-    {"Abs", OpKind::Abs},     {"Neg", OpKind::Neg},     {"Sign", OpKind::Sign},
-    {"Exp", OpKind::Exp},     {"Log", OpKind::Log},     {"Sqrt", OpKind::Sqrt},
-    {"Reciprocal", OpKind::Reciprocal}, {"Tanh", OpKind::Tanh}, {"Sigmoid", OpKind::Sigmoid},
-    {"Erf", OpKind::Erf},     {"Relu", OpKind::Relu},   {"Floor", OpKind::Floor},
-    {"Ceil", OpKind::Ceil},   {"Round", OpKind::Round}, {"Sin", OpKind::Sin},
-    {"Cos", OpKind::Cos},     {"Tan", OpKind::Tan},     {"Asin", OpKind::Asin},
-    {"Acos", OpKind::Acos},   {"Atan", OpKind::Atan},   {"Sinh", OpKind::Sinh},
-    {"Cosh", OpKind::Cosh},   {"Asinh", OpKind::Asinh}, {"Acosh", OpKind::Acosh},
-    {"Atanh", OpKind::Atanh}, {"Not", OpKind::Not},     {"IsNaN", OpKind::IsNan},
+    {"Abs", OpKind::Abs},
+    {"Neg", OpKind::Neg},
+    {"Sign", OpKind::Sign},
+    {"Exp", OpKind::Exp},
+    {"Log", OpKind::Log},
+    {"Sqrt", OpKind::Sqrt},
+    {"Reciprocal", OpKind::Reciprocal},
+    {"Tanh", OpKind::Tanh},
+    {"Sigmoid", OpKind::Sigmoid},
+    {"Erf", OpKind::Erf},
+    {"Relu", OpKind::Relu},
+    {"Floor", OpKind::Floor},
+    {"Ceil", OpKind::Ceil},
+    {"Round", OpKind::Round},
+    {"Sin", OpKind::Sin},
+    {"Cos", OpKind::Cos},
+    {"Tan", OpKind::Tan},
+    {"Asin", OpKind::Asin},
+    {"Acos", OpKind::Acos},
+    {"Atan", OpKind::Atan},
+    {"Sinh", OpKind::Sinh},
+    {"Cosh", OpKind::Cosh},
+    {"Asinh", OpKind::Asinh},
+    {"Acosh", OpKind::Acosh},
+    {"Atanh", OpKind::Atanh},
+    {"Not", OpKind::Not},
+    {"IsNaN", OpKind::IsNan},
 };
 
 const std::unordered_map<std::string_view, OpKind> kBinary = {
-    {"Add", OpKind::Add},       {"Sub", OpKind::Sub},         {"Mul", OpKind::Mul},
-    {"Div", OpKind::Div},       {"Pow", OpKind::Pow},         {"And", OpKind::And},
-    {"Or", OpKind::Or},         {"Xor", OpKind::Xor},         {"Equal", OpKind::Equal},
-    {"Less", OpKind::Less},     {"LessOrEqual", OpKind::LessEqual}, {"Greater", OpKind::Greater},
+    {"Add", OpKind::Add},
+    {"Sub", OpKind::Sub},
+    {"Mul", OpKind::Mul},
+    {"Div", OpKind::Div},
+    {"Pow", OpKind::Pow},
+    {"And", OpKind::And},
+    {"Or", OpKind::Or},
+    {"Xor", OpKind::Xor},
+    {"Equal", OpKind::Equal},
+    {"Less", OpKind::Less},
+    {"LessOrEqual", OpKind::LessEqual},
+    {"Greater", OpKind::Greater},
     {"GreaterOrEqual", OpKind::GreaterEqual},
 };
 
@@ -59,7 +85,8 @@ void import_variadic(NodeContext& ctx) {
   OpKind kind = type == "Max" ? OpKind::Max : type == "Min" ? OpKind::Min : OpKind::Add;
   Value* result = ctx.input(0);
   for (int i = 1; i < ctx.num_inputs(); ++i) result = ctx.op(kind, {result, ctx.input(i)});
-  if (type == "Mean" && result) result = ctx.op(OpKind::Div, {result, ctx.scalar(ctx.num_inputs(), result->type().dtype)});
+  if (type == "Mean" && result)
+    result = ctx.op(OpKind::Div, {result, ctx.scalar(ctx.num_inputs(), result->type().dtype)});
   ctx.set_output(0, result);
 }
 
@@ -130,12 +157,38 @@ void import_constant(NodeContext& ctx) {
     auto ints = ctx.attr_ints(name);
     value = Tensor::of<int64_t>({static_cast<int64_t>(ints.size())}, ints);
   } else {
-    ctx.fail_unsupported(make_error("Constant with attribute '{}' is not supported (Tessel has no string or sparse "
-                                    "tensors)", name));
+    ctx.fail_unsupported(
+        make_error("Constant with attribute '{}' is not supported (Tessel has no string or sparse "
+                   "tensors)",
+                   name));
     return;
   }
   if (!value) return;
   ctx.set_output(0, ctx.constant(std::move(*value), node.output(0)));
+}
+
+}  // namespace tessel::onnx
+
+namespace tessel::onnx {
+
+// BitShift on unsigned integers: x * 2^y (LEFT, wrapping) or x / 2^y (RIGHT, truncating), with 2^y read
+// from a table of the type's powers of two; shifts of the full width or more give 0 (the table holds 0
+// there, and the IR's integer division by 0 is 0).
+void import_bit_shift(NodeContext& ctx) {
+  Value *x = ctx.input(0), *y = ctx.input(1);
+  if (!x || !y) return;
+  DType dtype = x->type().dtype;
+  if (dtype != DType::U8 && dtype != DType::U16 && dtype != DType::U32 && dtype != DType::U64)
+    return (void)ctx.fail(make_error("BitShift needs an unsigned integer type, got {}", x->type().str()));
+  std::string direction = ctx.attr_s("direction");
+  if (direction != "LEFT" && direction != "RIGHT")
+    return (void)ctx.fail(make_error("BitShift direction must be LEFT or RIGHT, got '{}'", direction));
+  int64_t bits = static_cast<int64_t>(dtype_size(dtype)) * 8;
+  Tensor powers(dtype, {65});
+  for (int64_t i = 0; i < bits; ++i) powers.set_int(i, int64_t(uint64_t{1} << i));
+  Value* shift = ctx.op(OpKind::Clip, {ctx.cast(y, DType::I64)}, {{"min", 0.0}, {"max", 64.0}});
+  Value* factor = ctx.op(OpKind::Gather, {ctx.constant(powers, "powers_of_two"), shift}, {{"axis", int64_t{0}}});
+  ctx.set_output(0, ctx.op(direction == "LEFT" ? OpKind::Mul : OpKind::Div, {x, factor}));
 }
 
 }  // namespace tessel::onnx

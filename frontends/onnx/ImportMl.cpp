@@ -9,8 +9,8 @@
 namespace tessel::onnx {
 namespace {
 
-constexpr std::string_view kModeNames[] = {"BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT",
-                                           "BRANCH_EQ",  "BRANCH_NEQ"};
+constexpr std::string_view kModeNames[] = {"BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE",
+                                           "BRANCH_GT",  "BRANCH_EQ", "BRANCH_NEQ"};
 constexpr std::string_view kAggregates[] = {"AVERAGE", "SUM", "MIN", "MAX"};
 constexpr std::string_view kPostTransforms[] = {"NONE", "SOFTMAX", "LOGISTIC", "SOFTMAX_ZERO", "PROBIT"};
 
@@ -35,12 +35,21 @@ struct RegressorArrays {
   }
 
   AttrMap attrs(int64_t n_targets, std::string aggregate, std::string post_transform) const {
-    return {{"n_targets", n_targets},         {"nodes_treeids", treeids},        {"nodes_nodeids", nodeids},
-            {"nodes_featureids", featureids}, {"nodes_values", values},          {"nodes_modes", modes},
-            {"nodes_truenodeids", truenodeids}, {"nodes_falsenodeids", falsenodeids},
-            {"nodes_missing_value_tracks_true", missing_true}, {"target_treeids", target_treeids},
-            {"target_nodeids", target_nodeids}, {"target_ids", target_ids}, {"target_weights", target_weights},
-            {"aggregate_function", std::move(aggregate)}, {"post_transform", std::move(post_transform)}};
+    return {{"n_targets", n_targets},
+            {"nodes_treeids", treeids},
+            {"nodes_nodeids", nodeids},
+            {"nodes_featureids", featureids},
+            {"nodes_values", values},
+            {"nodes_modes", modes},
+            {"nodes_truenodeids", truenodeids},
+            {"nodes_falsenodeids", falsenodeids},
+            {"nodes_missing_value_tracks_true", missing_true},
+            {"target_treeids", target_treeids},
+            {"target_nodeids", target_nodeids},
+            {"target_ids", target_ids},
+            {"target_weights", target_weights},
+            {"aggregate_function", std::move(aggregate)},
+            {"post_transform", std::move(post_transform)}};
   }
 };
 
@@ -66,8 +75,8 @@ class TreeConverter {
     missing_ = ctx_.attr_ints("nodes_missing_value_tracks_true");
     auto n = static_cast<size_t>(splits_.numel());
     if (features_.size() != n || true_ids_.size() != n || false_ids_.size() != n || true_leafs_.size() != n ||
-        false_leafs_.size() != n || static_cast<size_t>(modes_.numel()) != n || (!missing_.empty() && missing_.size() != n) ||
-        leaf_targets_.size() != static_cast<size_t>(weights_.numel()))
+        false_leafs_.size() != n || static_cast<size_t>(modes_.numel()) != n ||
+        (!missing_.empty() && missing_.size() != n) || leaf_targets_.size() != static_cast<size_t>(weights_.numel()))
       return fail("node or leaf attribute arrays have different lengths");
     if (!read_membership()) return std::nullopt;
     std::vector<int64_t> roots = ctx_.attr_ints("tree_roots");
@@ -255,7 +264,8 @@ void import_array_feature_extractor(NodeContext& ctx) {
   if (!x || !indices) return;
   Value* flat = ctx.op(OpKind::Reshape, {indices}, {{"shape", Shape{shape_numel(indices->type().shape)}}});
   Value* picked = ctx.op(OpKind::Gather, {x, flat}, {{"axis", int64_t{-1}}});
-  if (picked && x->type().rank() == 1) picked = ctx.op(OpKind::Reshape, {picked}, {{"shape", Shape{1, picked->type().shape[0]}}});
+  if (picked && x->type().rank() == 1)
+    picked = ctx.op(OpKind::Reshape, {picked}, {{"shape", Shape{1, picked->type().shape[0]}}});
   ctx.set_output(0, picked);
 }
 
@@ -264,7 +274,9 @@ void import_label_encoder(NodeContext& ctx) {
   Value* x = ctx.input(0);
   if (!x) return;
   for (const char* name : {"keys_strings", "values_strings", "default_string"})
-    if (ctx.has_attr(name)) return (void)ctx.fail_unsupported(make_error("string labels (attribute '{}'); Tessel has no string tensors", name));
+    if (ctx.has_attr(name))
+      return (void)ctx.fail_unsupported(
+          make_error("string labels (attribute '{}'); Tessel has no string tensors", name));
   auto read = [&](const char* ints, const char* floats, const char* tensor) -> std::optional<Tensor> {
     if (ctx.has_attr(tensor)) return ctx.attr_tensor(tensor);
     if (ctx.has_attr(ints)) {
@@ -292,7 +304,10 @@ void import_label_encoder(NodeContext& ctx) {
   } else if (ctx.has_attr("default_float")) {
     fallback = Tensor::of<float>({}, {static_cast<float>(ctx.attr_f("default_float", -0.0))});
   }
-  Value* result = ctx.constant(fallback.dtype() == values->dtype() ? fallback : Tensor::from_doubles(values->dtype(), {}, {fallback.get_double(0)}), "default");
+  Value* result = ctx.constant(fallback.dtype() == values->dtype()
+                                   ? fallback
+                                   : Tensor::from_doubles(values->dtype(), {}, {fallback.get_double(0)}),
+                               "default");
   for (int64_t k = keys->numel() - 1; k >= 0; --k) {
     Value* key = ctx.scalar(keys->get_double(k), x->type().dtype);
     Value* value = ctx.scalar(values->get_double(k), values->dtype());

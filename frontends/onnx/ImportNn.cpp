@@ -73,7 +73,8 @@ std::vector<Value*> present_inputs(NodeContext& ctx, int count) {
 }
 
 Value* pool_kernel_check(NodeContext& ctx, Value* x) {
-  if (x && x->type().rank() < 3) return ctx.fail(make_error("{} needs an input of rank >= 3, got {}", ctx.op_type(), x->type().str()));
+  if (x && x->type().rank() < 3)
+    return ctx.fail(make_error("{} needs an input of rank >= 3, got {}", ctx.op_type(), x->type().str()));
   return x;
 }
 
@@ -87,7 +88,8 @@ void import_conv(NodeContext& ctx) {
   if (!kernel) return;
   auto w = read_window(ctx, x, *kernel);
   if (!w) return;
-  AttrMap attrs{{"strides", w->strides}, {"pads", w->pads}, {"dilations", w->dilations}, {"group", ctx.attr_i("group", 1)}};
+  AttrMap attrs{
+      {"strides", w->strides}, {"pads", w->pads}, {"dilations", w->dilations}, {"group", ctx.attr_i("group", 1)}};
   ctx.set_output(0, ctx.op(OpKind::Conv, present_inputs(ctx, 3), attrs));
 }
 
@@ -106,7 +108,8 @@ void import_conv_transpose(NodeContext& ctx) {
   std::string auto_pad = ctx.attr_s("auto_pad", "NOTSET");
   if (strides.size() != spatial || dilations.size() != spatial || pads.size() != 2 * spatial ||
       output_padding.size() != spatial || (!output_shape.empty() && output_shape.size() != spatial)) {
-    ctx.fail(make_error("strides, dilations, pads, output_padding or output_shape do not fit a kernel of rank {}", spatial));
+    ctx.fail(
+        make_error("strides, dilations, pads, output_padding or output_shape do not fit a kernel of rank {}", spatial));
     return;
   }
   bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
@@ -128,14 +131,19 @@ void import_conv_transpose(NodeContext& ctx) {
       }
       // An explicit output_shape with explicit (or zero) pads: the difference is extra output at the end.
       int64_t extra = target - (full - pads[i] - pads[i + spatial]);
-      if (extra >= 0) output_padding[i] += extra;
-      else pads[i + spatial] -= extra;
+      if (extra >= 0)
+        output_padding[i] += extra;
+      else
+        pads[i + spatial] -= extra;
     }
   } else if (auto_pad != "NOTSET" && auto_pad != "VALID") {
     ctx.fail(make_error("unknown auto_pad '{}'", auto_pad));
     return;
   }
-  AttrMap attrs{{"strides", strides}, {"pads", pads}, {"dilations", dilations}, {"group", ctx.attr_i("group", 1)},
+  AttrMap attrs{{"strides", strides},
+                {"pads", pads},
+                {"dilations", dilations},
+                {"group", ctx.attr_i("group", 1)},
                 {"output_padding", output_padding}};
   ctx.set_output(0, ctx.op(OpKind::ConvTranspose, present_inputs(ctx, 3), attrs));
 }
@@ -145,8 +153,12 @@ void import_max_pool(NodeContext& ctx) {
   if (!x) return;
   auto w = read_window(ctx, x, ctx.attr_ints("kernel_shape"));
   if (!w) return;
-  AttrMap attrs{{"kernel", w->kernel}, {"strides", w->strides}, {"pads", w->pads}, {"dilations", w->dilations},
-                {"ceil_mode", ctx.attr_i("ceil_mode", 0)}, {"storage_order", ctx.attr_i("storage_order", 0)}};
+  AttrMap attrs{{"kernel", w->kernel},
+                {"strides", w->strides},
+                {"pads", w->pads},
+                {"dilations", w->dilations},
+                {"ceil_mode", ctx.attr_i("ceil_mode", 0)},
+                {"storage_order", ctx.attr_i("storage_order", 0)}};
   int results = ctx.has_output(1) ? 2 : 1;
   auto values = ctx.create(OpKind::MaxPool, {x}, attrs, results);
   ctx.set_output(0, values[0]);
@@ -158,8 +170,12 @@ void import_average_pool(NodeContext& ctx) {
   if (!x) return;
   auto w = read_window(ctx, x, ctx.attr_ints("kernel_shape"));
   if (!w) return;
-  AttrMap attrs{{"kernel", w->kernel}, {"strides", w->strides}, {"pads", w->pads}, {"dilations", w->dilations},
-                {"ceil_mode", ctx.attr_i("ceil_mode", 0)}, {"count_include_pad", ctx.attr_i("count_include_pad", 0)}};
+  AttrMap attrs{{"kernel", w->kernel},
+                {"strides", w->strides},
+                {"pads", w->pads},
+                {"dilations", w->dilations},
+                {"ceil_mode", ctx.attr_i("ceil_mode", 0)},
+                {"count_include_pad", ctx.attr_i("count_include_pad", 0)}};
   ctx.set_output(0, ctx.op(OpKind::AvgPool, {x}, attrs));
 }
 
@@ -174,8 +190,12 @@ void import_lp_pool(NodeContext& ctx) {
   int64_t window = 1;
   for (int64_t k : w->kernel) window *= k;
   Value* powered = ctx.op(OpKind::Pow, {ctx.op(OpKind::Abs, {x}), ctx.scalar(p, dtype)});
-  AttrMap attrs{{"kernel", w->kernel}, {"strides", w->strides}, {"pads", w->pads}, {"dilations", w->dilations},
-                {"ceil_mode", ctx.attr_i("ceil_mode", 0)}, {"count_include_pad", int64_t{1}}};
+  AttrMap attrs{{"kernel", w->kernel},
+                {"strides", w->strides},
+                {"pads", w->pads},
+                {"dilations", w->dilations},
+                {"ceil_mode", ctx.attr_i("ceil_mode", 0)},
+                {"count_include_pad", int64_t{1}}};
   Value* sum = ctx.op(OpKind::Mul, {ctx.op(OpKind::AvgPool, {powered}, attrs), ctx.scalar(double(window), dtype)});
   ctx.set_output(0, ctx.op(OpKind::Pow, {sum, ctx.scalar(1.0 / p, dtype)}));
 }
@@ -198,8 +218,10 @@ void import_global_pool(NodeContext& ctx) {
 }
 
 void import_gemm(NodeContext& ctx) {
-  AttrMap attrs{{"alpha", ctx.attr_f("alpha", 1.0)}, {"beta", ctx.attr_f("beta", 1.0)},
-                {"trans_a", ctx.attr_i("transA", 0)}, {"trans_b", ctx.attr_i("transB", 0)}};
+  AttrMap attrs{{"alpha", ctx.attr_f("alpha", 1.0)},
+                {"beta", ctx.attr_f("beta", 1.0)},
+                {"trans_a", ctx.attr_i("transA", 0)},
+                {"trans_b", ctx.attr_i("transB", 0)}};
   ctx.set_output(0, ctx.op(OpKind::Gemm, present_inputs(ctx, 3), attrs));
 }
 
@@ -222,8 +244,8 @@ void import_dropout(NodeContext& ctx) {
     ratio = value->numel() > 0 ? value->get_double(0) : ratio;
   }
   if (training && ratio != 0) {
-    ctx.fail_unsupported(make_error("Dropout in training mode (ratio {}) is random; Tessel imports inference graphs",
-                                    ratio));
+    ctx.fail_unsupported(
+        make_error("Dropout in training mode (ratio {}) is random; Tessel imports inference graphs", ratio));
     return;
   }
   ctx.set_output(0, x);

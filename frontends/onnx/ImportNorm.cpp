@@ -9,8 +9,7 @@ namespace {
 // A per-channel vector [C] reshaped to [C, 1, ..., 1] so it broadcasts against [N, C, spatial...].
 Value* per_channel(NodeContext& ctx, Value* v, int64_t rank) {
   if (!v) return nullptr;
-  if (v->type().rank() != 1)
-    return ctx.fail(make_error("expected a per-channel vector, got {}", v->type().str()));
+  if (v->type().rank() != 1) return ctx.fail(make_error("expected a per-channel vector, got {}", v->type().str()));
   Shape shape{v->type().shape[0]};
   for (int64_t i = 2; i < rank; ++i) shape.emplace_back(1);
   return ctx.op(OpKind::Reshape, {v}, {{"shape", shape}});
@@ -70,9 +69,11 @@ void import_batch_norm(NodeContext& ctx) {
   }
   if (!training) {
     // y = x * a + b with a = scale / sqrt(var + eps), b = bias - mean * a (folded when constant).
-    Value* a = ctx.op(OpKind::Div, {scale, ctx.op(OpKind::Sqrt, {ctx.op(OpKind::Add, {var, scalar_like(ctx, epsilon, var)})})});
+    Value* a = ctx.op(OpKind::Div,
+                      {scale, ctx.op(OpKind::Sqrt, {ctx.op(OpKind::Add, {var, scalar_like(ctx, epsilon, var)})})});
     Value* b = ctx.op(OpKind::Sub, {bias, ctx.op(OpKind::Mul, {mean, a})});
-    ctx.set_output(0, ctx.op(OpKind::Add, {ctx.op(OpKind::Mul, {x, per_channel(ctx, a, rank)}), per_channel(ctx, b, rank)}));
+    ctx.set_output(
+        0, ctx.op(OpKind::Add, {ctx.op(OpKind::Mul, {x, per_channel(ctx, a, rank)}), per_channel(ctx, b, rank)}));
     return;
   }
   // Training: normalize with the batch statistics; the running statistics move toward them.
@@ -98,7 +99,8 @@ void import_instance_norm(NodeContext& ctx) {
   if (!x) return;
   int64_t rank = x->type().rank();
   Moments m = moments(ctx, x, axes_from(2, rank));
-  Value* y = ctx.op(OpKind::Mul, {normalize(ctx, m, ctx.attr_f("epsilon", 1e-5)), per_channel(ctx, ctx.input(1), rank)});
+  Value* y =
+      ctx.op(OpKind::Mul, {normalize(ctx, m, ctx.attr_f("epsilon", 1e-5)), per_channel(ctx, ctx.input(1), rank)});
   ctx.set_output(0, ctx.op(OpKind::Add, {y, per_channel(ctx, ctx.input(2), rank)}));
 }
 
@@ -142,7 +144,8 @@ void import_rms_norm(NodeContext& ctx) {
   if (!axis) return;
   Value* mean_square = ctx.op(OpKind::ReduceMean, {ctx.op(OpKind::Mul, {x, x})},
                               {{"axes", axes_from(*axis, rank)}, {"keepdims", int64_t{1}}});
-  Value* rms = ctx.op(OpKind::Sqrt, {ctx.op(OpKind::Add, {mean_square, scalar_like(ctx, ctx.attr_f("epsilon", 1e-5), x)})});
+  Value* rms =
+      ctx.op(OpKind::Sqrt, {ctx.op(OpKind::Add, {mean_square, scalar_like(ctx, ctx.attr_f("epsilon", 1e-5), x)})});
   ctx.set_output(0, ctx.op(OpKind::Mul, {ctx.op(OpKind::Div, {x, rms}), ctx.input(1)}));
 }
 
@@ -229,9 +232,11 @@ void import_lrn(NodeContext& ctx) {
   const Shape& shape = x->type().shape;
   Dim rest = 1;
   for (int64_t i = 2; i < x->type().rank(); ++i) rest = rest * shape[i];
-  Value* squares = ctx.op(OpKind::Reshape, {ctx.op(OpKind::Mul, {x, x})}, {{"shape", Shape{shape[0], 1, shape[1], rest}}});
+  Value* squares =
+      ctx.op(OpKind::Reshape, {ctx.op(OpKind::Mul, {x, x})}, {{"shape", Shape{shape[0], 1, shape[1], rest}}});
   int64_t before = (size - 1) / 2, after = size - 1 - before;
-  AttrMap pool{{"kernel", std::vector<int64_t>{size, 1}}, {"pads", std::vector<int64_t>{before, 0, after, 0}},
+  AttrMap pool{{"kernel", std::vector<int64_t>{size, 1}},
+               {"pads", std::vector<int64_t>{before, 0, after, 0}},
                {"count_include_pad", int64_t{1}}};
   Value* average = ctx.op(OpKind::Reshape, {ctx.op(OpKind::AvgPool, {squares}, pool)}, {{"shape", shape}});
   // alpha / size * (average * size) = alpha * average.

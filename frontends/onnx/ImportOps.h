@@ -19,6 +19,7 @@ void import_cast_like(NodeContext& ctx);
 void import_clip(NodeContext& ctx);
 void import_identity(NodeContext& ctx);
 void import_constant(NodeContext& ctx);
+void import_bit_shift(NodeContext& ctx);
 
 // ImportActivation.cpp: activations, as IR primitives or compositions of them.
 void import_leaky_relu(NodeContext& ctx);
@@ -64,6 +65,7 @@ void import_lrn(NodeContext& ctx);
 void import_reduce(NodeContext& ctx);
 void import_arg_reduce(NodeContext& ctx);
 void import_cumulative(NodeContext& ctx);
+void import_top_k(NodeContext& ctx);
 
 // ImportShape.cpp: shapes as values, and ops that rearrange whole tensors.
 void import_shape(NodeContext& ctx);
@@ -82,6 +84,7 @@ void import_tile(NodeContext& ctx);
 void import_pad(NodeContext& ctx);
 void import_depth_to_space(NodeContext& ctx);
 void import_space_to_depth(NodeContext& ctx);
+void import_center_crop_pad(NodeContext& ctx);
 
 // ImportShapeIndexing.cpp: ops driven by indices or positions.
 void import_slice(NodeContext& ctx);
@@ -91,6 +94,12 @@ void import_scatter_elements(NodeContext& ctx);
 void import_trilu(NodeContext& ctx);
 void import_one_hot(NodeContext& ctx);
 void import_eye_like(NodeContext& ctx);
+void import_gather_nd(NodeContext& ctx);
+void import_scatter_nd(NodeContext& ctx);
+void import_reverse_sequence(NodeContext& ctx);
+
+// ImportEinsum.cpp: Einsum as broadcast products and sums.
+void import_einsum(NodeContext& ctx);
 
 // ImportAttention.cpp: transformer blocks as compositions.
 void import_attention(NodeContext& ctx);
@@ -104,6 +113,9 @@ void import_softmax_cross_entropy_loss(NodeContext& ctx);
 void import_window(NodeContext& ctx);
 void import_mel_weight_matrix(NodeContext& ctx);
 
+// ImportDft.cpp: the discrete Fourier transform as constant-matrix contractions.
+void import_dft(NodeContext& ctx);
+
 // ImportQuant.cpp: quantization ops as compositions.
 void import_quantize_linear(NodeContext& ctx);
 void import_dequantize_linear(NodeContext& ctx);
@@ -112,6 +124,24 @@ void import_matmul_integer(NodeContext& ctx);
 void import_conv_integer(NodeContext& ctx);
 void import_qlinear_matmul(NodeContext& ctx);
 void import_qlinear_conv(NodeContext& ctx);
+
+// ImportResize.cpp: Resize and Upsample as per-axis weight contractions.
+void import_resize(NodeContext& ctx);
+void import_upsample(NodeContext& ctx);
+void import_affine_grid(NodeContext& ctx);
+
+// ImportGridSample.cpp: GridSample as gathers of interpolation corners.
+void import_grid_sample(NodeContext& ctx);
+
+// ImportControlFlow.cpp: If, Loop and Scan, inlined and unrolled.
+void import_if(NodeContext& ctx);
+void import_loop(NodeContext& ctx);
+void import_scan(NodeContext& ctx);
+
+// ImportTraining.cpp: the ai.onnx.preview.training optimizers.
+void import_adagrad(NodeContext& ctx);
+void import_momentum(NodeContext& ctx);
+void import_adam(NodeContext& ctx);
 
 // ImportRnn.cpp: recurrent layers.
 void import_lstm(NodeContext& ctx);
@@ -125,6 +155,5 @@ void import_tree_ensemble_classifier(NodeContext& ctx);
 void import_binarizer(NodeContext& ctx);
 void import_array_feature_extractor(NodeContext& ctx);
 void import_label_encoder(NodeContext& ctx);
-
 
 }  // namespace tessel::onnx

@@ -31,7 +31,8 @@ Value* shape_param(NodeContext& ctx, Value* param, const Value* x, int64_t axis,
   const TensorType& type = param->type();
   int64_t rank = x->type().rank();
   if (shape_numel(type.shape) == Dim(1)) return ctx.op(OpKind::Reshape, {param}, {{"shape", Shape{}}});
-  if (axis < -rank || axis >= rank) return ctx.fail(make_error("axis {} is out of range for {}", axis, x->type().str()));
+  if (axis < -rank || axis >= rank)
+    return ctx.fail(make_error("axis {} is out of range for {}", axis, x->type().str()));
   if (axis < 0) axis += rank;
   if (block <= 0) {
     if (type.rank() != 1) return ctx.fail(make_error("a per-axis scale or zero point must be 1-D, got {}", type.str()));
@@ -40,18 +41,22 @@ Value* shape_param(NodeContext& ctx, Value* param, const Value* x, int64_t axis,
     return ctx.op(OpKind::Reshape, {param}, {{"shape", shape}});
   }
   // Blocked: repeat each entry `block` times along the axis, then cut to x's length.
-  if (type.rank() != rank) return ctx.fail(make_error("a blocked scale must have the rank of {}, got {}", x->type().str(), type.str()));
+  if (type.rank() != rank)
+    return ctx.fail(make_error("a blocked scale must have the rank of {}, got {}", x->type().str(), type.str()));
   Shape wide = type.shape;
   wide.insert(wide.begin() + axis + 1, Dim(block));
-  Value* repeated = ctx.op(OpKind::Expand, {ctx.op(OpKind::Unsqueeze, {param}, {{"axes", std::vector<int64_t>{axis + 1}}})},
-                           {{"shape", wide}});
+  Value* repeated =
+      ctx.op(OpKind::Expand, {ctx.op(OpKind::Unsqueeze, {param}, {{"axes", std::vector<int64_t>{axis + 1}}})},
+             {{"shape", wide}});
   Shape merged = type.shape;
   merged[axis] = merged[axis] * Dim(block);
   repeated = ctx.op(OpKind::Reshape, {repeated}, {{"shape", merged}});
   auto length = x->type().shape[axis].as_const();
   if (!length) return ctx.fail_unsupported(make_error("blocked quantization needs a constant length along the axis"));
-  return ctx.op(OpKind::Slice, {repeated}, {{"starts", std::vector<int64_t>{0}}, {"ends", std::vector<int64_t>{*length}},
-                                            {"axes", std::vector<int64_t>{axis}}});
+  return ctx.op(OpKind::Slice, {repeated},
+                {{"starts", std::vector<int64_t>{0}},
+                 {"ends", std::vector<int64_t>{*length}},
+                 {"axes", std::vector<int64_t>{axis}}});
 }
 
 // round half to even, add `zero_point` (as i32 like the reference, then f64), clip to the range, cast.
@@ -151,7 +156,8 @@ void import_dynamic_quantize_linear(NodeContext& ctx) {
   Value* lo = ctx.op(OpKind::Min, {zero, ctx.op(OpKind::ReduceMin, {x}, all)});
   Value* span = ctx.op(OpKind::Sub, {hi, lo});
   Value* flat = ctx.op(OpKind::Equal, {hi, lo});
-  Value* scale = ctx.op(OpKind::Div, {ctx.op(OpKind::Where, {flat, ctx.scalar(1, dtype), span}), ctx.scalar(255, dtype)});
+  Value* scale =
+      ctx.op(OpKind::Div, {ctx.op(OpKind::Where, {flat, ctx.scalar(1, dtype), span}), ctx.scalar(255, dtype)});
   Value* zp = ctx.op(OpKind::Sub, {zero, ctx.op(OpKind::Div, {lo, scale})});
   zp = ctx.op(OpKind::Round, {ctx.op(OpKind::Clip, {zp}, {{"min", 0.0}, {"max", 255.0}})});
   Value* y = ctx.op(OpKind::Add, {ctx.op(OpKind::Round, {ctx.op(OpKind::Div, {x, scale})}), zp});

@@ -9,10 +9,11 @@ namespace tessel::onnx {
 namespace {
 
 const std::unordered_map<std::string_view, OpKind> kReductions = {
-    {"ReduceSum", OpKind::ReduceSum},       {"ReduceMean", OpKind::ReduceMean}, {"ReduceMax", OpKind::ReduceMax},
-    {"ReduceMin", OpKind::ReduceMin},       {"ReduceProd", OpKind::ReduceProd}, {"ReduceL1", OpKind::ReduceL1},
-    {"ReduceL2", OpKind::ReduceL2},         {"ReduceLogSumExp", OpKind::ReduceLogSumExp},
-    {"ReduceLogSum", OpKind::ReduceSum},    {"ReduceSumSquare", OpKind::ReduceSum},
+    {"ReduceSum", OpKind::ReduceSum},    {"ReduceMean", OpKind::ReduceMean},
+    {"ReduceMax", OpKind::ReduceMax},    {"ReduceMin", OpKind::ReduceMin},
+    {"ReduceProd", OpKind::ReduceProd},  {"ReduceL1", OpKind::ReduceL1},
+    {"ReduceL2", OpKind::ReduceL2},      {"ReduceLogSumExp", OpKind::ReduceLogSumExp},
+    {"ReduceLogSum", OpKind::ReduceSum}, {"ReduceSumSquare", OpKind::ReduceSum},
 };
 
 }  // namespace
@@ -45,7 +46,8 @@ void import_reduce(NodeContext& ctx) {
 }
 
 void import_arg_reduce(NodeContext& ctx) {
-  AttrMap attrs{{"axis", ctx.attr_i("axis", 0)}, {"keepdims", ctx.attr_i("keepdims", 1)},
+  AttrMap attrs{{"axis", ctx.attr_i("axis", 0)},
+                {"keepdims", ctx.attr_i("keepdims", 1)},
                 {"select_last_index", ctx.attr_i("select_last_index", 0)}};
   ctx.set_output(0, ctx.op(ctx.op_type() == "ArgMax" ? OpKind::ArgMax : OpKind::ArgMin, {ctx.input(0)}, attrs));
 }
@@ -63,7 +65,8 @@ void import_cumulative(NodeContext& ctx) {
   if (!x || !axis_value) return;
   if (axis_value->size() != 1) return (void)ctx.fail(make_error("axis must hold one integer"));
   int64_t rank = x->type().rank(), axis = (*axis_value)[0];
-  if (axis < -rank || axis >= rank) return (void)ctx.fail(make_error("axis {} is out of range for rank {}", axis, rank));
+  if (axis < -rank || axis >= rank)
+    return (void)ctx.fail(make_error("axis {} is out of range for rank {}", axis, rank));
   if (axis < 0) axis += rank;
   auto length = x->type().shape[axis].as_const();
   constexpr int64_t kMaxChain = 4096;
@@ -75,8 +78,10 @@ void import_cumulative(NodeContext& ctx) {
   bool exclusive = ctx.attr_i("exclusive", 0) != 0, reverse = ctx.attr_i("reverse", 0) != 0;
   OpKind combine = product ? OpKind::Mul : OpKind::Add;
   auto element = [&](int64_t i) {
-    return ctx.op(OpKind::Slice, {x}, {{"starts", std::vector<int64_t>{i}}, {"ends", std::vector<int64_t>{i + 1}},
-                                       {"axes", std::vector<int64_t>{axis}}});
+    return ctx.op(OpKind::Slice, {x},
+                  {{"starts", std::vector<int64_t>{i}},
+                   {"ends", std::vector<int64_t>{i + 1}},
+                   {"axes", std::vector<int64_t>{axis}}});
   };
   std::vector<Value*> parts(static_cast<size_t>(*length));
   Value* running = nullptr;
@@ -86,8 +91,8 @@ void import_cumulative(NodeContext& ctx) {
     if (exclusive) {
       Shape one = x->type().shape;
       one[axis] = 1;
-      parts[i] = running ? running
-                         : ctx.op(OpKind::Expand, {ctx.scalar(product ? 1 : 0, x->type().dtype)}, {{"shape", one}});
+      parts[i] =
+          running ? running : ctx.op(OpKind::Expand, {ctx.scalar(product ? 1 : 0, x->type().dtype)}, {{"shape", one}});
       running = running ? ctx.op(combine, {running, item}) : item;
     } else {
       running = running ? ctx.op(combine, {running, item}) : item;
@@ -95,6 +100,67 @@ void import_cumulative(NodeContext& ctx) {
     }
   }
   ctx.set_output(0, parts.size() == 1 ? parts[0] : ctx.op(OpKind::Concat, parts, {{"axis", axis}}));
+}
+
+}  // namespace tessel::onnx
+
+namespace tessel::onnx {
+
+// TopK by ranking: each element's rank along the axis is the number of elements that come before it
+// (greater -- or smaller, for largest=0 -- or equal with a lower index, the reference's tie order); values
+// and indices are scattered to their rank and the first k kept. Quadratic in the axis length, which must
+// be a constant of at most 4096.
+void import_top_k(NodeContext& ctx) {
+  Value* x = ctx.input(0);
+  if (!x) return;
+  std::optional<int64_t> k;
+  if (ctx.opset() < 10) {
+    k = ctx.attr_i("k", 0);
+  } else {
+    auto ints = ctx.require_ints(1, "k");
+    if (!ints) return;
+    if (ints->size() != 1) return (void)ctx.fail(make_error("k must hold one integer"));
+    k = (*ints)[0];
+  }
+  int64_t rank = x->type().rank(), axis = ctx.attr_i("axis", -1);
+  if (axis < -rank || axis >= rank)
+    return (void)ctx.fail(make_error("axis {} is out of range for rank {}", axis, rank));
+  if (axis < 0) axis += rank;
+  auto n = x->type().shape[axis].as_const();
+  if (!n || *n > 4096)
+    return (void)ctx.fail_unsupported(
+        make_error("TopK needs a constant axis length of at most 4096, got {}", x->type().str()));
+  if (*k < 0 || *k > *n) return (void)ctx.fail(make_error("k = {} is out of range for axis length {}", *k, *n));
+  bool largest = ctx.attr_i("largest", 1) != 0;
+  // Work with the axis last: xt [..., n].
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis) perm.push_back(i);
+  perm.push_back(axis);
+  std::vector<int64_t> inverse(static_cast<size_t>(rank));
+  for (int64_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
+  Value* xt = ctx.op(OpKind::Transpose, {x}, {{"perm", perm}});
+  Value* mine = ctx.op(OpKind::Unsqueeze, {xt}, {{"axes", std::vector<int64_t>{-1}}});    // x_i: [..., n, 1]
+  Value* theirs = ctx.op(OpKind::Unsqueeze, {xt}, {{"axes", std::vector<int64_t>{-2}}});  // x_j: [..., 1, n]
+  Tensor lower(DType::Bool, {*n, *n});                                                    // j < i
+  for (int64_t i = 0; i < *n; ++i)
+    for (int64_t j = 0; j < i; ++j) lower.data<uint8_t>()[i * *n + j] = 1;
+  Value* ahead = ctx.op(largest ? OpKind::Greater : OpKind::Less, {theirs, mine});
+  Value* tie = ctx.op(OpKind::And, {ctx.op(OpKind::Equal, {theirs, mine}), ctx.constant(lower, "lower")});
+  Value* before = ctx.cast(ctx.op(OpKind::Or, {ahead, tie}), DType::I64);
+  Value* ranks = ctx.op(OpKind::ReduceSum, {before}, {{"axes", std::vector<int64_t>{-1}}, {"keepdims", int64_t{0}}});
+  std::vector<int64_t> iota(static_cast<size_t>(*n));
+  for (int64_t i = 0; i < *n; ++i) iota[i] = i;
+  Shape shape = xt ? xt->type().shape : Shape{};
+  Value* positions =
+      ctx.op(OpKind::Expand, {ctx.constant(Tensor::of<int64_t>({*n}, iota), "iota")}, {{"shape", shape}});
+  AttrMap last{{"axis", int64_t{-1}}};
+  Value* values = ctx.op(OpKind::ScatterElements, {xt, ranks, xt}, last);
+  Value* indices = ctx.op(OpKind::ScatterElements, {positions, ranks, positions}, last);
+  AttrMap first_k{
+      {"starts", std::vector<int64_t>{0}}, {"ends", std::vector<int64_t>{*k}}, {"axes", std::vector<int64_t>{-1}}};
+  ctx.set_output(0, ctx.op(OpKind::Transpose, {ctx.op(OpKind::Slice, {values}, first_k)}, {{"perm", inverse}}));
+  ctx.set_output(1, ctx.op(OpKind::Transpose, {ctx.op(OpKind::Slice, {indices}, first_k)}, {{"perm", inverse}}));
 }
 
 }  // namespace tessel::onnx

@@ -57,7 +57,9 @@ void import_reshape(NodeContext& ctx) {
     const Dim& d = (*dims)[i];
     auto value = d.as_const();
     if (value && *value == 0 && !allow_zero) {
-      if (i >= in.size()) return (void)ctx.fail(make_error("shape element {} is 0 but the input {} has no dim {}", i, x->type().str(), i));
+      if (i >= in.size())
+        return (void)ctx.fail(
+            make_error("shape element {} is 0 but the input {} has no dim {}", i, x->type().str(), i));
       out.push_back(in[i]);
     } else if (value && *value == -1) {
       if (inferred) return (void)ctx.fail(make_error("shape {} has more than one -1", shape_str(*dims)));
@@ -71,7 +73,8 @@ void import_reshape(NodeContext& ctx) {
   }
   if (inferred) {
     Dim known = product(out, 0, out.size());
-    if (known == Dim(0)) return (void)ctx.fail(make_error("cannot infer the -1 in {} next to a zero dim", shape_str(*dims)));
+    if (known == Dim(0))
+      return (void)ctx.fail(make_error("cannot infer the -1 in {} next to a zero dim", shape_str(*dims)));
     auto rest = shape_numel(in).divide_exact(known);
     if (!rest)
       return (void)ctx.fail(make_error("cannot infer the -1 in {}: {} elements of {} are not a provable multiple of {}",
@@ -87,7 +90,8 @@ void import_flatten(NodeContext& ctx) {
   int64_t rank = x->type().rank();
   int64_t axis = ctx.attr_i("axis", 1);
   if (axis < 0) axis += rank;
-  if (axis < 0 || axis > rank) return (void)ctx.fail(make_error("axis {} is out of range for {}", ctx.attr_i("axis", 1), x->type().str()));
+  if (axis < 0 || axis > rank)
+    return (void)ctx.fail(make_error("axis {} is out of range for {}", ctx.attr_i("axis", 1), x->type().str()));
   const Shape& shape = x->type().shape;
   Shape out{product(shape, 0, axis), product(shape, axis, shape.size())};
   ctx.set_output(0, ctx.op(OpKind::Reshape, {x}, {{"shape", out}}));
@@ -140,7 +144,8 @@ void import_split(NodeContext& ctx) {
       for (int64_t i = 0; i < parts; ++i) dims.emplace_back(std::max<int64_t>(0, std::min(chunk, *length - i * chunk)));
     } else {
       if (length && *length % parts != 0)
-        return (void)ctx.fail(make_error("dim {} of {} does not split into {} equal parts", *axis, x->type().str(), parts));
+        return (void)ctx.fail(
+            make_error("dim {} of {} does not split into {} equal parts", *axis, x->type().str(), parts));
       for (int64_t i = 0; i < parts; ++i) dims.push_back(total.floordiv(parts));
     }
   }
@@ -185,7 +190,8 @@ void import_constant_of_shape(NodeContext& ctx) {
   if (ctx.has_attr("value")) {
     auto attr = ctx.attr_tensor("value");
     if (!attr) return;
-    if (attr->numel() != 1) return (void)ctx.fail(make_error("the value attribute must hold one element, got {}", attr->type_str()));
+    if (attr->numel() != 1)
+      return (void)ctx.fail(make_error("the value attribute must hold one element, got {}", attr->type_str()));
     value = attr->reshaped({});
   }
   ctx.set_output(0, ctx.op(OpKind::Expand, {ctx.constant(value, "fill")}, {{"shape", *dims}}));
@@ -194,6 +200,11 @@ void import_constant_of_shape(NodeContext& ctx) {
 // Range's length is max(ceil((limit - start) / delta), 0); with symbolic bounds it needs a constant delta.
 void import_range(NodeContext& ctx) {
   Value *start = ctx.input(0), *limit = ctx.input(1), *delta = ctx.input(2);
+  if (!start || !limit || !delta) return;
+  // ONNX wants scalars; the reference (and exporters' function bodies) also pass one-element vectors.
+  for (Value** v : {&start, &limit, &delta})
+    if ((*v)->type().rank() == 1 && (*v)->type().shape[0] == Dim(1))
+      *v = ctx.op(OpKind::Reshape, {*v}, {{"shape", Shape{}}});
   if (!start || !limit || !delta) return;
   Dim size;
   const Tensor *s = constant_of(start), *l = constant_of(limit), *d = constant_of(delta);
@@ -275,7 +286,8 @@ void import_depth_to_space(NodeContext& ctx) {
   Value* x = ctx.input(0);
   if (!x) return;
   int64_t b = ctx.attr_i("blocksize", 0);
-  if (x->type().rank() != 4 || b <= 0) return (void)ctx.fail(make_error("DepthToSpace needs a 4-D input and blocksize > 0"));
+  if (x->type().rank() != 4 || b <= 0)
+    return (void)ctx.fail(make_error("DepthToSpace needs a 4-D input and blocksize > 0"));
   const Shape& s = x->type().shape;
   Dim c = s[1].floordiv(b * b);
   bool crd = ctx.attr_s("mode", "DCR") == "CRD";
@@ -289,12 +301,54 @@ void import_space_to_depth(NodeContext& ctx) {
   Value* x = ctx.input(0);
   if (!x) return;
   int64_t b = ctx.attr_i("blocksize", 0);
-  if (x->type().rank() != 4 || b <= 0) return (void)ctx.fail(make_error("SpaceToDepth needs a 4-D input and blocksize > 0"));
+  if (x->type().rank() != 4 || b <= 0)
+    return (void)ctx.fail(make_error("SpaceToDepth needs a 4-D input and blocksize > 0"));
   const Shape& s = x->type().shape;
   Dim h = s[2].floordiv(b), w = s[3].floordiv(b);
   Value* split = ctx.op(OpKind::Reshape, {x}, {{"shape", Shape{s[0], s[1], h, b, w, b}}});
   Value* moved = ctx.op(OpKind::Transpose, {split}, {{"perm", std::vector<int64_t>{0, 3, 5, 1, 2, 4}}});
   ctx.set_output(0, ctx.op(OpKind::Reshape, {moved}, {{"shape", Shape{s[0], s[1] * b * b, h, w}}}));
+}
+
+}  // namespace tessel::onnx
+
+namespace tessel::onnx {
+
+// CenterCropPad: per listed axis, crop the centre (the extra element on the end side) or pad zeros
+// around it (the extra one at the end), as the ONNX reference.
+void import_center_crop_pad(NodeContext& ctx) {
+  Value* x = ctx.input(0);
+  auto target = ctx.require_ints(1, "shape");
+  if (!x || !target) return;
+  int64_t rank = x->type().rank();
+  std::vector<int64_t> axes = ctx.attr_ints("axes");
+  if (axes.empty())
+    for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
+  if (axes.size() != target->size())
+    return (void)ctx.fail(make_error("{} sizes for {} axes", target->size(), axes.size()));
+  std::vector<int64_t> starts, ends, crop_axes, pads(static_cast<size_t>(2 * rank), 0);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    auto axis = normalized_axis(ctx, axes[i], rank);
+    if (!axis) return;
+    auto dim = x->type().shape[*axis].as_const();
+    if (!dim)
+      return (void)ctx.fail_unsupported(make_error("CenterCropPad needs constant dims, got {}", x->type().str()));
+    int64_t want = (*target)[i];
+    if (want < *dim) {
+      int64_t begin = (*dim - want) / 2;
+      starts.push_back(begin);
+      ends.push_back(begin + want);
+      crop_axes.push_back(*axis);
+    } else if (want > *dim) {
+      pads[*axis] = (want - *dim) / 2;
+      pads[*axis + rank] = want - *dim - pads[*axis];
+    }
+  }
+  Value* y = x;
+  if (!crop_axes.empty()) y = ctx.op(OpKind::Slice, {y}, {{"starts", starts}, {"ends", ends}, {"axes", crop_axes}});
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; }))
+    y = ctx.op(OpKind::Pad, {y}, {{"pads", pads}});
+  ctx.set_output(0, y);
 }
 
 }  // namespace tessel::onnx

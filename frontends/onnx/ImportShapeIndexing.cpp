@@ -98,7 +98,8 @@ void import_one_hot(NodeContext& ctx) {
   if (depth < 0) return (void)ctx.fail(make_error("depth must be non-negative, got {}", depth));
   int64_t rank = indices->type().rank() + 1;
   int64_t axis = ctx.attr_i("axis", -1);
-  if (axis < -rank || axis >= rank) return (void)ctx.fail(make_error("axis {} is out of range for rank {}", axis, rank));
+  if (axis < -rank || axis >= rank)
+    return (void)ctx.fail(make_error("axis {} is out of range for rank {}", axis, rank));
   if (axis < 0) axis += rank;
   Value* index = ctx.cast(indices, DType::I64);
   Value* d = ctx.scalar(static_cast<double>(depth), DType::I64);
@@ -117,7 +118,8 @@ void import_eye_like(NodeContext& ctx) {
   if (!x) return;
   auto shape = static_shape(x->type().shape);
   if (!shape || shape->size() != 2)
-    return (void)ctx.fail_unsupported(make_error("EyeLike needs a 2-D input of constant shape, got {}", x->type().str()));
+    return (void)ctx.fail_unsupported(
+        make_error("EyeLike needs a 2-D input of constant shape, got {}", x->type().str()));
   DType dtype = x->type().dtype;
   if (ctx.has_attr("dtype")) {
     auto onnx_type = static_cast<int32_t>(ctx.attr_i("dtype", 0));
@@ -132,6 +134,139 @@ void import_eye_like(NodeContext& ctx) {
     if (j >= 0 && j < (*shape)[1]) eye.set_double(i * (*shape)[1] + j, 1.0);
   }
   ctx.set_output(0, ctx.constant(eye, "eye"));
+}
+
+}  // namespace tessel::onnx
+
+namespace tessel::onnx {
+namespace {
+
+// The row-major position of each index tuple in `indices` [..., k] within `dims` (k leading dims of
+// the data), negative indices wrapped: sum_j wrap(indices[..., j]) * stride_j, as i64 [...].
+Value* linear_index(NodeContext& ctx, Value* indices, const std::vector<int64_t>& dims) {
+  int64_t k = static_cast<int64_t>(dims.size());
+  int64_t rank = indices->type().rank();
+  Value* idx = ctx.cast(indices, DType::I64);
+  std::vector<int64_t> strides(static_cast<size_t>(k), 1);
+  for (int64_t j = k - 2; j >= 0; --j) strides[j] = strides[j + 1] * dims[j + 1];
+  Value* total = nullptr;
+  for (int64_t j = 0; j < k; ++j) {
+    Value* part = ctx.op(OpKind::Slice, {idx},
+                         {{"starts", std::vector<int64_t>{j}},
+                          {"ends", std::vector<int64_t>{j + 1}},
+                          {"axes", std::vector<int64_t>{rank - 1}}});
+    part = ctx.op(OpKind::Squeeze, {part}, {{"axes", std::vector<int64_t>{rank - 1}}});
+    Value* dim = ctx.scalar(double(dims[j]), DType::I64);
+    part = ctx.op(OpKind::Where,
+                  {ctx.op(OpKind::Less, {part, ctx.scalar(0, DType::I64)}), ctx.op(OpKind::Add, {part, dim}), part});
+    part = ctx.op(OpKind::Mul, {part, ctx.scalar(double(strides[j]), DType::I64)});
+    total = total ? ctx.op(OpKind::Add, {total, part}) : part;
+  }
+  return total;
+}
+
+std::optional<std::vector<int64_t>> const_dims(NodeContext& ctx, const Value* x, int64_t begin, int64_t end) {
+  std::vector<int64_t> dims;
+  for (int64_t i = begin; i < end; ++i) {
+    auto d = x->type().shape[i].as_const();
+    if (!d) {
+      ctx.fail_unsupported(make_error("{} needs constant dims, got {}", ctx.op_type(), x->type().str()));
+      return std::nullopt;
+    }
+    dims.push_back(*d);
+  }
+  return dims;
+}
+
+}  // namespace
+
+// GatherND: data flattened over its batch and indexed dims, then one gather with linear indices.
+void import_gather_nd(NodeContext& ctx) {
+  Value *data = ctx.input(0), *indices = ctx.input(1);
+  if (!data || !indices) return;
+  int64_t batch = ctx.attr_i("batch_dims", 0), q = indices->type().rank(), r = data->type().rank();
+  auto k_dim = q > 0 ? indices->type().shape[q - 1].as_const() : std::nullopt;
+  if (!k_dim || batch < 0 || batch >= q || batch + *k_dim > r)
+    return (void)ctx.fail(make_error("GatherND indices {} do not fit data {} with batch_dims {}", indices->type().str(),
+                                     data->type().str(), batch));
+  int64_t k = *k_dim;
+  auto lead = const_dims(ctx, data, 0, batch + k);
+  auto index_dims = const_dims(ctx, indices, 0, q - 1);
+  if (!lead || !index_dims) return;
+  Value* linear = linear_index(ctx, indices, std::vector<int64_t>(lead->begin() + batch, lead->end()));
+  int64_t inner = 1, outer = 1;
+  for (int64_t j = batch; j < batch + k; ++j) inner *= (*lead)[j];
+  for (int64_t j = 0; j < batch; ++j) outer *= (*lead)[j];
+  if (batch > 0) {
+    // Each index tuple also selects its batch: add batch_position * (product of the indexed dims).
+    std::vector<int64_t> shape(*index_dims);
+    for (int64_t j = batch; j < q - 1; ++j) shape[j] = 1;
+    Tensor offsets(DType::I64, shape);
+    for (int64_t b = 0; b < outer; ++b) offsets.data<int64_t>()[b] = b * inner;
+    linear = ctx.op(OpKind::Add, {linear, ctx.constant(offsets, "batch_offsets")});
+  }
+  Shape flat{Dim(outer * inner)};
+  for (int64_t j = batch + k; j < r; ++j) flat.push_back(data->type().shape[j]);
+  Value* table = ctx.op(OpKind::Reshape, {data}, {{"shape", flat}});
+  ctx.set_output(0, ctx.op(OpKind::Gather, {table, linear}, {{"axis", int64_t{0}}}));
+}
+
+// ScatterND: data flattened over the indexed dims; each update slice lands at its linear index through
+// scatter_elements along axis 0 (with the reduction), then the shape is restored.
+void import_scatter_nd(NodeContext& ctx) {
+  Value *data = ctx.input(0), *indices = ctx.input(1), *updates = ctx.input(2);
+  if (!data || !indices || !updates) return;
+  int64_t q = indices->type().rank(), r = data->type().rank();
+  auto k_dim = q > 0 ? indices->type().shape[q - 1].as_const() : std::nullopt;
+  if (!k_dim || *k_dim > r)
+    return (void)ctx.fail(
+        make_error("ScatterND indices {} do not fit data {}", indices->type().str(), data->type().str()));
+  auto lead = const_dims(ctx, data, 0, *k_dim);
+  auto index_dims = const_dims(ctx, indices, 0, q - 1);
+  if (!lead || !index_dims) return;
+  int64_t rows = 1, count = 1;
+  for (int64_t d : *lead) rows *= d;
+  for (int64_t d : *index_dims) count *= d;
+  Shape table_shape{Dim(rows)}, update_shape{Dim(count)};
+  for (int64_t j = *k_dim; j < r; ++j) {
+    table_shape.push_back(data->type().shape[j]);
+    update_shape.push_back(data->type().shape[j]);
+  }
+  Value* table = ctx.op(OpKind::Reshape, {data}, {{"shape", table_shape}});
+  Value* rows_updated = ctx.op(OpKind::Reshape, {updates}, {{"shape", update_shape}});
+  Shape column(update_shape.size(), Dim(1));
+  column[0] = Dim(count);
+  Value* linear = ctx.op(OpKind::Reshape, {linear_index(ctx, indices, *lead)}, {{"shape", column}});
+  linear = ctx.op(OpKind::Expand, {linear}, {{"shape", update_shape}});
+  Value* scattered = ctx.op(OpKind::ScatterElements, {table, linear, rows_updated},
+                            {{"axis", int64_t{0}}, {"reduction", ctx.attr_s("reduction", "none")}});
+  ctx.set_output(0, ctx.op(OpKind::Reshape, {scattered}, {{"shape", data->type().shape}}));
+}
+
+// ReverseSequence: along time_axis, the first lens[b] steps of batch b reversed, the rest kept:
+// gather_elements with index lens[b] - 1 - t where t < lens[b], else t.
+void import_reverse_sequence(NodeContext& ctx) {
+  Value *x = ctx.input(0), *lens = ctx.input(1);
+  if (!x || !lens) return;
+  int64_t batch_axis = ctx.attr_i("batch_axis", 1), time_axis = ctx.attr_i("time_axis", 0), rank = x->type().rank();
+  if (rank < 2 || (batch_axis != 0 && batch_axis != 1) || time_axis + batch_axis != 1)
+    return (void)ctx.fail(
+        make_error("ReverseSequence needs batch_axis and time_axis 0 and 1, got {} and {}", batch_axis, time_axis));
+  auto steps = x->type().shape[time_axis].as_const();
+  if (!steps)
+    return (void)ctx.fail_unsupported(make_error("ReverseSequence needs a constant time dim, got {}", x->type().str()));
+  std::vector<int64_t> ramp_shape(static_cast<size_t>(rank), 1), lens_shape(static_cast<size_t>(rank), 1);
+  ramp_shape[time_axis] = *steps;
+  std::vector<int64_t> values(static_cast<size_t>(*steps));
+  for (int64_t t = 0; t < *steps; ++t) values[t] = t;
+  Value* t = ctx.constant(Tensor::of<int64_t>(ramp_shape, values), "ramp");
+  Shape broadcast_lens(static_cast<size_t>(rank), Dim(1));
+  broadcast_lens[batch_axis] = x->type().shape[batch_axis];
+  Value* n = ctx.op(OpKind::Reshape, {ctx.cast(lens, DType::I64)}, {{"shape", broadcast_lens}});
+  Value* reversed = ctx.op(OpKind::Sub, {ctx.op(OpKind::Sub, {n, ctx.scalar(1, DType::I64)}), t});
+  Value* index = ctx.op(OpKind::Where, {ctx.op(OpKind::Less, {t, n}), reversed, t});
+  index = ctx.op(OpKind::Expand, {index}, {{"shape", x->type().shape}});
+  ctx.set_output(0, ctx.op(OpKind::GatherElements, {x, index}, {{"axis", time_axis}}));
 }
 
 }  // namespace tessel::onnx

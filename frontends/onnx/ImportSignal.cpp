@@ -41,9 +41,12 @@ void import_window(NodeContext& ctx) {
   std::vector<double> values(static_cast<size_t>(size));
   for (int64_t n = 0; n < size; ++n) {
     double x = double(n) / n_total;
-    if (type == "HannWindow") values[n] = std::pow(std::sin(pi * x), 2);
-    else if (type == "HammingWindow") values[n] = 25.0 / 46.0 - (1 - 25.0 / 46.0) * std::cos(2 * pi * x);
-    else values[n] = 0.42 - 0.5 * std::cos(2 * pi * x) + 0.08 * std::cos(4 * pi * x);
+    if (type == "HannWindow")
+      values[n] = std::pow(std::sin(pi * x), 2);
+    else if (type == "HammingWindow")
+      values[n] = 25.0 / 46.0 - (1 - 25.0 / 46.0) * std::cos(2 * pi * x);
+    else
+      values[n] = 0.42 - 0.5 * std::cos(2 * pi * x) + 0.08 * std::cos(4 * pi * x);
   }
   ctx.set_output(0, ctx.constant(Tensor::from_doubles(*dtype, {size}, values), "window"));
 }

@@ -21,8 +21,13 @@ class GraphImport {
  public:
   GraphImport(const pb::ModelProto& model, const std::string& model_dir, const ImportOptions& options,
               ImportReport& report)
-      : model_(model), graph_(model.graph()), options_(options), report_(report),
-        module_(std::make_unique<Module>()), b_(module_->add_function("main")), state_(options, report, b_) {
+      : model_(model),
+        graph_(model.graph()),
+        options_(options),
+        report_(report),
+        module_(std::make_unique<Module>()),
+        b_(module_->add_function("main")),
+        state_(options, report, b_) {
     state_.model_dir = model_dir;
   }
 
@@ -63,8 +68,8 @@ class GraphImport {
 
   Status add_initializers() {
     if (graph_.sparse_initializer_size() > 0)
-      return unsupported(make_error("sparse initializers are not supported ('{}')",
-                                    graph_.sparse_initializer(0).values().name()));
+      return unsupported(
+          make_error("sparse initializers are not supported ('{}')", graph_.sparse_initializer(0).values().name()));
     TensorReadOptions read{state_.model_dir, options_.max_tensor_bytes};
     for (const auto& init : graph_.initializer()) {
       auto tensor = tensor_from_proto(init, read);
@@ -106,7 +111,8 @@ class GraphImport {
     const pb::TypeProto& type = info.type();
     switch (type.value_case()) {
       case pb::TypeProto::kTensorType: break;
-      case pb::TypeProto::kSequenceType: return unsupported(make_error("{} is a sequence; Tessel supports tensors", what));
+      case pb::TypeProto::kSequenceType:
+        return unsupported(make_error("{} is a sequence; Tessel supports tensors", what));
       case pb::TypeProto::kOptionalType:
         return unsupported(make_error("{} is an optional; Tessel supports tensors", what));
       case pb::TypeProto::kMapType: return unsupported(make_error("{} is a map; Tessel supports tensors", what));
@@ -117,7 +123,8 @@ class GraphImport {
     const auto& tensor = type.tensor_type();
     auto dtype = dtype_from_onnx(tensor.elem_type());
     if (!dtype) return unsupported(make_error("{}: {}", what, unsupported_elem_type(tensor.elem_type())));
-    if (!tensor.has_shape()) return unsupported(make_error("{} has no shape (unknown rank); Tessel needs the rank", what));
+    if (!tensor.has_shape())
+      return unsupported(make_error("{} has no shape (unknown rank); Tessel needs the rank", what));
     TensorType result{*dtype, {}};
     for (const auto& dim : tensor.shape().dim()) {
       if (dim.has_dim_value()) {
@@ -165,36 +172,7 @@ class GraphImport {
     return Status::success();
   }
 
-  Status import_node(const pb::NodeProto& node, int index) {
-    std::string label = node_label(node, index);
-    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
-    std::string domain_name = domain.empty() ? std::string(kOnnxDomain) : domain;
-    auto opset = state_.opsets.find(domain);
-    if (opset == state_.opsets.end())
-      return make_error("{}: the node's domain '{}' has no opset import in the model", label, domain_name);
-    const OpImporter* importer = find_op_importer(domain, node.op_type(), opset->second);
-    if (!importer) {
-      std::string versions = supported_opsets(domain, node.op_type());
-      std::string supported = versions.empty()
-                                  ? fmt::format("Tessel does not support {} in any opset", node.op_type())
-                                  : fmt::format("Tessel supports {} in {}", node.op_type(), versions);
-      return unsupported(make_error("{}: unsupported op {} (domain {}, opset {}); {}", label, node.op_type(),
-                                    domain_name, opset->second, supported));
-    }
-    b_.set_location(node.name().empty() ? label : node.name());
-    NodeContext ctx(state_, node, opset->second);
-    importer->fn(ctx);
-    for (int i = 0; i < ctx.num_outputs() && !ctx.failed(); ++i)
-      if (ctx.has_output(i) && !state_.values.count(node.output(i)))
-        ctx.fail_unsupported(make_error("output {} ('{}') is not supported", i, node.output(i)));
-    Status status = ctx.status();
-    if (status.ok()) return status;
-    Error error = status.error();
-    error.message = fmt::format("{} (domain {}, opset {}): {}{}", label, domain_name, opset->second, error.message,
-                                error.location.empty() ? "" : " [at " + error.location + "]");
-    error.location.clear();
-    return error;
-  }
+  Status import_node(const pb::NodeProto& node, int index) { return onnx::import_node(state_, node, index); }
 
   Status add_outputs() {
     for (const auto& info : graph_.output()) {
@@ -269,6 +247,85 @@ class GraphImport {
 };
 
 }  // namespace
+
+Status import_node(ImportState& state, const pb::NodeProto& node, int index) {
+  std::string label = node_label(node, index);
+  std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+  std::string domain_name = domain.empty() ? std::string(kOnnxDomain) : domain;
+  auto opset = state.opsets.find(domain);
+  if (opset == state.opsets.end())
+    return make_error("{}: the node's domain '{}' has no opset import in the model", label, domain_name);
+  const OpImporter* importer = find_op_importer(domain, node.op_type(), opset->second);
+  if (!importer) {
+    std::string versions = supported_opsets(domain, node.op_type());
+    std::string supported = versions.empty() ? fmt::format("Tessel does not support {} in any opset", node.op_type())
+                                             : fmt::format("Tessel supports {} in {}", node.op_type(), versions);
+    state.report.unsupported = true;
+    return make_error("{}: unsupported op {} (domain {}, opset {}); {}", label, node.op_type(), domain_name,
+                      opset->second, supported);
+  }
+  state.b.set_location(node.name().empty() ? label : node.name());
+  NodeContext ctx(state, node, opset->second);
+  importer->fn(ctx);
+  for (int i = 0; i < ctx.num_outputs() && !ctx.failed(); ++i)
+    if (ctx.has_output(i) && !state.values.count(node.output(i)))
+      ctx.fail_unsupported(make_error("output {} ('{}') is not supported", i, node.output(i)));
+  Status status = ctx.status();
+  if (status.ok()) return status;
+  Error error = status.error();
+  error.message = fmt::format("{} (domain {}, opset {}): {}{}", label, domain_name, opset->second, error.message,
+                              error.location.empty() ? "" : " [at " + error.location + "]");
+  error.location.clear();
+  return error;
+}
+
+Expected<std::vector<Value*>> import_subgraph(ImportState& state, const pb::GraphProto& graph,
+                                              const std::vector<Value*>& inputs) {
+  constexpr int kMaxDepth = 16;
+  if (state.depth >= kMaxDepth) return make_error("subgraphs are nested deeper than {}", kMaxDepth);
+  if (graph.input_size() != static_cast<int>(inputs.size()))
+    return make_error("subgraph '{}' takes {} inputs, got {}", graph.name(), graph.input_size(), inputs.size());
+  state.unrolled_nodes += graph.node_size();
+  if (state.unrolled_nodes > state.options.max_unrolled_nodes)
+    return make_error("control flow unrolls to more than {} nodes", state.options.max_unrolled_nodes);
+  TESSEL_ASSIGN(std::vector<int> order,
+                check_graph(graph, [&](const std::string& name) { return state.values.count(name) > 0; }));
+
+  // Names the subgraph defines shadow outer ones until it is done.
+  std::vector<std::pair<std::string, std::optional<Value*>>> saved;
+  auto shadow = [&](const std::string& name) {
+    auto it = state.values.find(name);
+    saved.emplace_back(name, it == state.values.end() ? std::nullopt : std::optional<Value*>(it->second));
+  };
+  for (const auto& input : graph.input()) shadow(input.name());
+  for (const auto& init : graph.initializer()) shadow(init.name());
+  for (const auto& node : graph.node())
+    for (const auto& output : node.output()) shadow(output);
+
+  ++state.depth;
+  auto run = [&]() -> Expected<std::vector<Value*>> {
+    for (int i = 0; i < graph.input_size(); ++i) state.values[graph.input(i).name()] = inputs[i];
+    TensorReadOptions read{state.model_dir, state.options.max_tensor_bytes};
+    for (const auto& init : graph.initializer()) {
+      TESSEL_ASSIGN(Tensor tensor, tensor_from_proto(init, read));
+      state.values[init.name()] = state.b.constant(std::move(tensor), init.name());
+    }
+    for (int index : order) TESSEL_TRY(import_node(state, graph.node(index), index));
+    std::vector<Value*> outputs;
+    for (const auto& output : graph.output()) outputs.push_back(state.values.at(output.name()));
+    return outputs;
+  };
+  auto outputs = run();
+  --state.depth;
+  for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
+    if (it->second)
+      state.values[it->first] = *it->second;
+    else
+      state.values.erase(it->first);
+  }
+  if (!outputs) return outputs.error();
+  return outputs;
+}
 
 Expected<std::unique_ptr<Module>> import_model(const pb::ModelProto& model, const std::string& model_dir,
                                                const ImportOptions& options, ImportReport* report) {

@@ -33,6 +33,8 @@ struct ImportOptions {
   int64_t max_fold_elements = int64_t{1} << 20;
   /// Largest single initializer or Constant (bytes).
   int64_t max_tensor_bytes = int64_t{4} << 30;
+  /// Most nodes that inlining If and unrolling Loop / Scan bodies may import.
+  int64_t max_unrolled_nodes = 1'000'000;
   /// Graph inputs bound to fixed values: they become constants instead of function inputs. This is how
   /// a caller supplies inputs that Tessel needs at compile time (a Reshape's shape, a Pad's pads, ...).
   std::map<std::string, Tensor> constant_inputs;

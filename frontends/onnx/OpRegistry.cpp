@@ -14,6 +14,7 @@ constexpr int64_t kMax = kMaxOnnxOpset;
 constexpr int64_t kMlMax = kMaxOnnxMlOpset;
 constexpr std::string_view kAi = kOnnxDomain;
 constexpr std::string_view kMl = kOnnxMlDomain;
+constexpr std::string_view kTraining = kOnnxTrainingDomain;
 
 const OpImporter kImporters[] = {
     // ---- Elementwise ----
@@ -69,6 +70,7 @@ const OpImporter kImporters[] = {
     {kAi, "Clip", 7, kMax, import_clip},
     {kAi, "Identity", 7, kMax, import_identity},
     {kAi, "Constant", 7, kMax, import_constant},
+    {kAi, "BitShift", 11, kMax, import_bit_shift},
     // ---- Activations ----
     {kAi, "LeakyRelu", 7, kMax, import_leaky_relu},
     {kAi, "Elu", 7, kMax, import_elu},
@@ -124,6 +126,7 @@ const OpImporter kImporters[] = {
     {kAi, "ArgMin", 7, kMax, import_arg_reduce},
     {kAi, "CumSum", 11, kMax, import_cumulative},
     {kAi, "CumProd", 26, kMax, import_cumulative},
+    {kAi, "TopK", 7, kMax, import_top_k},
     // ---- Shapes ----
     {kAi, "Shape", 7, kMax, import_shape},
     {kAi, "Size", 7, kMax, import_size},
@@ -149,10 +152,19 @@ const OpImporter kImporters[] = {
     {kAi, "Trilu", 14, kMax, import_trilu},
     {kAi, "OneHot", 9, kMax, import_one_hot},
     {kAi, "EyeLike", 9, kMax, import_eye_like},
+    {kAi, "GatherND", 11, kMax, import_gather_nd},
+    {kAi, "ScatterND", 11, kMax, import_scatter_nd},
+    {kAi, "ReverseSequence", 10, kMax, import_reverse_sequence},
+    {kAi, "CenterCropPad", 18, kMax, import_center_crop_pad},
+    {kAi, "Einsum", 12, kMax, import_einsum},
     {kAi, "Attention", 23, kMax, import_attention},
     {kAi, "RotaryEmbedding", 23, kMax, import_rotary_embedding},
     {kAi, "NegativeLogLikelihoodLoss", 12, kMax, import_nll_loss},
     {kAi, "SoftmaxCrossEntropyLoss", 12, kMax, import_softmax_cross_entropy_loss},
+    {kAi, "Resize", 11, kMax, import_resize},
+    {kAi, "Upsample", 7, 9, import_upsample},
+    {kAi, "AffineGrid", 20, kMax, import_affine_grid},
+    {kAi, "GridSample", 16, kMax, import_grid_sample},
     // ---- Quantization ----
     {kAi, "QuantizeLinear", 10, kMax, import_quantize_linear},
     {kAi, "DequantizeLinear", 10, kMax, import_dequantize_linear},
@@ -166,10 +178,19 @@ const OpImporter kImporters[] = {
     {kAi, "HammingWindow", 17, kMax, import_window},
     {kAi, "BlackmanWindow", 17, kMax, import_window},
     {kAi, "MelWeightMatrix", 17, kMax, import_mel_weight_matrix},
+    {kAi, "DFT", 17, kMax, import_dft},
+    // ---- Control flow ----
+    {kAi, "If", 7, kMax, import_if},
+    {kAi, "Loop", 7, kMax, import_loop},
+    {kAi, "Scan", 8, kMax, import_scan},
     // ---- Recurrent ----
     {kAi, "LSTM", 7, kMax, import_lstm},
     {kAi, "GRU", 7, kMax, import_gru},
     {kAi, "RNN", 7, kMax, import_rnn},
+    // ---- ai.onnx.preview.training ----
+    {kTraining, "Adagrad", 1, 1, import_adagrad},
+    {kTraining, "Momentum", 1, 1, import_momentum},
+    {kTraining, "Adam", 1, 1, import_adam},
     // ---- ai.onnx.ml ----
     {kMl, "TreeEnsemble", 5, kMlMax, import_tree_ensemble},
     {kMl, "TreeEnsembleRegressor", 1, kMlMax, import_tree_ensemble_regressor},

@@ -14,11 +14,10 @@ namespace {
 
 // Names of every element type up to IR version 13 (ONNX 1.20), indexed by value.
 constexpr std::string_view kElemTypeNames[] = {
-    "UNDEFINED",    "FLOAT",          "UINT8",      "INT8",           "UINT16",     "INT16",
-    "INT32",        "INT64",          "STRING",     "BOOL",           "FLOAT16",    "DOUBLE",
-    "UINT32",       "UINT64",         "COMPLEX64",  "COMPLEX128",     "BFLOAT16",   "FLOAT8E4M3FN",
-    "FLOAT8E4M3FNUZ", "FLOAT8E5M2",   "FLOAT8E5M2FNUZ", "UINT4",      "INT4",       "FLOAT4E2M1",
-    "FLOAT8E8M0",   "UINT2",          "INT2",       "FLOAT6E2M3",     "FLOAT6E3M2",
+    "UNDEFINED",  "FLOAT",        "UINT8",          "INT8",       "UINT16",         "INT16",  "INT32",     "INT64",
+    "STRING",     "BOOL",         "FLOAT16",        "DOUBLE",     "UINT32",         "UINT64", "COMPLEX64", "COMPLEX128",
+    "BFLOAT16",   "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4",  "INT4",      "FLOAT4E2M1",
+    "FLOAT8E8M0", "UINT2",        "INT2",           "FLOAT6E2M3", "FLOAT6E3M2",
 };
 
 std::string tensor_what(const pb::TensorProto& proto) {
@@ -131,8 +130,8 @@ Expected<std::filesystem::path> resolve_external(const std::string& location, co
     return make_error("{}: external data '{}' needs the model's folder, which is unknown here", what, location);
   fs::path rel(location);
   if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory())
-    return make_error("{}: external data path '{}' is absolute; only paths inside the model's folder are allowed",
-                      what, location);
+    return make_error("{}: external data path '{}' is absolute; only paths inside the model's folder are allowed", what,
+                      location);
   for (const auto& part : rel)
     if (part == "..")
       return make_error("{}: external data path '{}' contains '..'; only paths inside the model's folder are allowed",
@@ -143,8 +142,7 @@ Expected<std::filesystem::path> resolve_external(const std::string& location, co
   fs::path file = fs::canonical(folder / rel, ec);
   if (ec) return make_error("{}: external data file '{}' not found in '{}'", what, location, base_dir);
   if (!path_inside(file, folder))
-    return make_error("{}: external data path '{}' leads outside the model's folder (through a link)", what,
-                      location);
+    return make_error("{}: external data path '{}' leads outside the model's folder (through a link)", what, location);
   if (!fs::is_regular_file(file)) return make_error("{}: external data '{}' is not a regular file", what, location);
   return file;
 }
@@ -222,7 +220,7 @@ std::string unsupported_elem_type(int32_t elem_type) {
 }
 
 Expected<std::vector<int64_t>> checked_dims(const google::protobuf::RepeatedField<int64_t>& dims,
-                                           const std::string& what) {
+                                            const std::string& what) {
   std::vector<int64_t> shape(dims.begin(), dims.end());
   int64_t numel = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -250,8 +248,8 @@ Expected<Tensor> tensor_from_proto(const pb::TensorProto& proto, const TensorRea
   int64_t typed = typed_count(proto, field);
   bool external = proto.data_location() == pb::TensorProto::EXTERNAL;
   int sources = int{proto.has_raw_data()} + int{typed > 0} + int{external};
-  if (sources > 1) return make_error("{} has its data in more than one place (raw_data, {}, external)", what,
-                                     field_name(field));
+  if (sources > 1)
+    return make_error("{} has its data in more than one place (raw_data, {}, external)", what, field_name(field));
   if (!proto.has_raw_data() && !external && typed != numel)
     return make_error("{} ({}{}) has {} elements but {} holds {}", what, dtype_name(*dtype),
                       fmt::format("[{}]", fmt::join(shape, ", ")), numel, field_name(field), typed);
@@ -277,7 +275,7 @@ void tensor_to_proto(const Tensor& tensor, pb::TensorProto& proto) {
   for (int64_t d : tensor.shape()) proto.add_dims(d);
   proto.set_data_type(onnx_from_dtype(tensor.dtype()));
   proto.set_raw_data(tensor.nbytes() == 0 ? std::string()
-                                           : std::string(static_cast<const char*>(tensor.raw_data()), tensor.nbytes()));
+                                          : std::string(static_cast<const char*>(tensor.raw_data()), tensor.nbytes()));
 }
 
 }  // namespace tessel::onnx

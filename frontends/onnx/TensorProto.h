@@ -22,7 +22,7 @@ struct TensorReadOptions {
 
 /// The dims of a tensor, checked: none negative and the element count fits in int64.
 Expected<std::vector<int64_t>> checked_dims(const google::protobuf::RepeatedField<int64_t>& dims,
-                                           const std::string& what);
+                                            const std::string& what);
 
 /// Converts `proto` to a tensor. Errors name the tensor ("tensor 'w'").
 Expected<Tensor> tensor_from_proto(const pb::TensorProto& proto, const TensorReadOptions& options = {});

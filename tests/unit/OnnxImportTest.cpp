@@ -16,9 +16,9 @@
 namespace tessel::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using onnx::kOnnxFloat;
 using onnx::kOnnxInt64;
+using ::testing::HasSubstr;
 
 std::unique_ptr<Module> import_ok(const pb::ModelProto& model, const onnx::ImportOptions& options = {}) {
   auto module = onnx::import_model(model, "", options);
@@ -371,7 +371,8 @@ TEST(OnnxImport, BadAttributesAndShapeErrorsNameTheNode) {
   attr->set_type(pb::AttributeProto::FLOAT);
   attr->set_f(1.0f);
   add_output(model, "y");
-  EXPECT_THAT(import_error(model), HasSubstr("node 't' (Transpose) (domain ai.onnx, opset 17): attribute 'perm' must be INTS, got FLOAT"));
+  EXPECT_THAT(import_error(model),
+              HasSubstr("node 't' (Transpose) (domain ai.onnx, opset 17): attribute 'perm' must be INTS, got FLOAT"));
 
   auto shapes = onnx_model();
   add_input(shapes, "a", kOnnxFloat, {2, 3});
@@ -455,7 +456,8 @@ TEST_F(OnnxExternalData, PathsLeavingTheFolderAreRefused) {
 
 TEST(OnnxConformance, ComparisonFollowsTheUpstreamRule) {
   double nan = std::nan("");
-  EXPECT_TRUE(onnx::compare_tensors(T(DType::F32, {3}, {1.0, nan, 100.0}), T(DType::F32, {3}, {1.0, nan, 100.05})).ok());
+  EXPECT_TRUE(
+      onnx::compare_tensors(T(DType::F32, {3}, {1.0, nan, 100.0}), T(DType::F32, {3}, {1.0, nan, 100.05})).ok());
   // |100.2 - 100| = 0.2 > 1e-7 + 1e-3 * 100 = 0.1000001.
   auto far = onnx::compare_tensors(T(DType::F32, {1}, {100.2}), T(DType::F32, {1}, {100.0}));
   ASSERT_FALSE(far.ok());

@@ -48,8 +48,9 @@ inline void add_output(pb::ModelProto& model, const std::string& name) {
   model.mutable_graph()->add_output()->set_name(name);
 }
 
-inline pb::NodeProto* add_node(pb::ModelProto& model, const std::string& op_type, const std::vector<std::string>& inputs,
-                               const std::vector<std::string>& outputs, const std::string& name = {}) {
+inline pb::NodeProto* add_node(pb::ModelProto& model, const std::string& op_type,
+                               const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+                               const std::string& name = {}) {
   auto* node = model.mutable_graph()->add_node();
   node->set_op_type(op_type);
   node->set_name(name);

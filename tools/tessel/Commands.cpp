@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "codegen/mlir/MlirExport.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/TensorIO.h"
@@ -180,12 +181,18 @@ Status write_outputs(const Function& function, const std::vector<Tensor>& result
 
 Status dump_command(const DumpOptions& options, const GlobalOptions& global, std::ostream& out) {
   Log log(global.verbose);
-  if (options.format != "text" && options.format != "dot")
-    return make_error("unknown dump format '{}' (expected text or dot)", options.format);
+  if (options.format != "text" && options.format != "dot" && options.format != "mlir")
+    return make_error("unknown dump format '{}' (expected text, dot or mlir)", options.format);
   TESSEL_ASSIGN(std::unique_ptr<Module> module, load_module(options.file, log));
   if (options.format == "dot") {
     log("writing Graphviz");
     out << write_dot(*module);
+    return Status::success();
+  }
+  if (options.format == "mlir") {
+    log("writing MLIR (func, linalg, tensor, arith, math)");
+    TESSEL_ASSIGN(std::string text, mlir::export_mlir(*module));
+    out << text;
     return Status::success();
   }
   PrintOptions print_options;

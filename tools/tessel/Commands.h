@@ -19,7 +19,7 @@ struct GlobalOptions {
 
 struct DumpOptions {
   std::string file;
-  std::string format = "text";  ///< "text" (.tsl, parses back) or "dot" (Graphviz)
+  std::string format = "text";  ///< "text" (.tsl, parses back), "dot" (Graphviz) or "mlir"
   /// Constants with more elements than this print elided (text form only); -1 prints all in full.
   int64_t elide_constants_above = -1;
 };

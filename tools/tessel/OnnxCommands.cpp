@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
@@ -36,6 +37,24 @@ Status import_command(const ImportCommandOptions& options, std::ostream& out) {
   return write_text(options.output, text);
 }
 
+// Every test named in `path` must have run and passed.
+Status check_expected_passes(const onnx::ConformanceSummary& summary, const std::string& path) {
+  TESSEL_ASSIGN(std::vector<std::string> expected, onnx::read_test_list(path));
+  std::map<std::string, const onnx::TestResult*> results;
+  for (const auto& result : summary.results) results[result.name] = &result;
+  std::vector<std::string> missed;
+  for (const std::string& name : expected) {
+    auto it = results.find(name);
+    if (it == results.end())
+      missed.push_back(name + " (not run)");
+    else if (it->second->outcome != onnx::Outcome::Pass)
+      missed.push_back(onnx::result_line(*it->second));
+  }
+  if (missed.empty()) return Status::success();
+  return make_error("{} of the {} tests expected to pass (listed in {}) did not:\n  {}", missed.size(), expected.size(),
+                    path, fmt::join(missed, "\n  "));
+}
+
 Status conformance_command(const ConformanceCommandOptions& options, bool verbose, std::ostream& out) {
   if (options.backend != "interp")
     return make_error("backend '{}' is not available for conformance in this build (available: interp)",
@@ -53,8 +72,10 @@ Status conformance_command(const ConformanceCommandOptions& options, bool verbos
   TESSEL_ASSIGN(onnx::ConformanceSummary summary, onnx::run_conformance(options.dir, run, on_result));
   out << onnx::summary_line(summary) << "\n";
   if (!options.report.empty())
-    TESSEL_TRY(write_text(options.report, onnx::markdown_report(summary, "ONNX conformance (" + options.backend + ")")));
+    TESSEL_TRY(
+        write_text(options.report, onnx::markdown_report(summary, "ONNX conformance (" + options.backend + ")")));
   if (options.check && summary.failed > 0) return make_error("{} conformance test(s) failed", summary.failed);
+  if (!options.expect_pass.empty()) TESSEL_TRY(check_expected_passes(summary, options.expect_pass));
   return Status::success();
 }
 
@@ -75,6 +96,8 @@ void add_onnx_commands(CLI::App& app, OnnxCommandOptions& options) {
   conformance->add_option("--list", c.list, "Only the tests named in this file (one per line)")->type_name("FILE");
   conformance->add_option("--report", c.report, "Write a markdown report of every failure")->type_name("FILE");
   conformance->add_flag("--check", c.check, "Exit with an error when any test fails");
+  conformance->add_option("--expect-pass", c.expect_pass, "Exit with an error unless every test named in FILE passes")
+      ->type_name("FILE");
   conformance->add_flag("--show-passes", c.show_passes, "Print a line for passing tests too");
   options.conformance_app = conformance;
 }

@@ -24,10 +24,11 @@ struct ImportCommandOptions {
 struct ConformanceCommandOptions {
   std::string dir;
   std::string backend = "interp";
-  std::string filter;  ///< regex over test names
-  std::string list;    ///< file of test names
-  std::string report;  ///< markdown report path
-  bool check = false;  ///< exit with an error when any test fails
+  std::string filter;       ///< regex over test names
+  std::string list;         ///< file of test names
+  std::string report;       ///< markdown report path
+  bool check = false;       ///< exit with an error when any test fails
+  std::string expect_pass;  ///< file of test names that must pass (a regression gate)
   bool show_passes = false;
 };
 

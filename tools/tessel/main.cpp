@@ -39,8 +39,9 @@ int run_main(int argc, char** argv) {
 
   CLI::App* dump = app.add_subcommand("dump", "Parse, verify and print a .tsl module");
   dump->add_option("FILE", dump_options.file, "The .tsl file")->required();
-  dump->add_option("--format", dump_options.format, "text (.tsl, parses back) or dot (Graphviz)")
-      ->check(CLI::IsMember({"text", "dot"}))
+  dump->add_option("--format", dump_options.format,
+                   "text (.tsl, parses back), dot (Graphviz) or mlir (func/linalg/tensor/arith/math)")
+      ->check(CLI::IsMember({"text", "dot", "mlir"}))
       ->capture_default_str();
   bool full_constants = false;  // the default already; the flag exists to say so explicitly in scripts
   CLI::Option* full = dump->add_flag("--full-constants", full_constants, "Print every constant in full (the default)");
