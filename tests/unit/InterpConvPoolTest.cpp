@@ -12,6 +12,11 @@
 namespace tessel {
 namespace {
 
+using testing::infer;
+using testing::infer_type;
+using testing::run_error;
+using testing::run_typed;
+
 using testing::expect_tensor;
 using ::testing::HasSubstr;
 using testing::Operand;
@@ -31,37 +36,9 @@ const Dim N = Dim::symbol("N");
 const Dim H = Dim::symbol("H");
 const Dim W = Dim::symbol("W");
 
-Expected<std::vector<TensorType>> infer(OpKind kind, std::vector<TensorType> types, AttrMap attrs = {},
-                                        int num_results = 1) {
-  ShapeContext ctx{kind, {}, AttrReader(kind, attrs), num_results, nullptr};
-  for (const TensorType& type : types) ctx.operands.push_back(&type);
-  return op_info(kind).infer(ctx);
-}
 
-std::string infer_type(OpKind kind, std::vector<TensorType> types, AttrMap attrs = {}) {
-  auto result = infer(kind, std::move(types), std::move(attrs));
-  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().str());
-  return result.ok() ? result->at(0).str() : "";
-}
 
-std::string run_error(OpKind kind, std::vector<Operand> operands, AttrMap attrs = {}) {
-  auto result = run_op(kind, std::move(operands), std::move(attrs));
-  EXPECT_FALSE(result.ok()) << "expected " << op_info(kind).name << " to fail";
-  return result.ok() ? "" : result.error().str();
-}
 
-/// Runs a one-op function whose inputs are declared with `types` (possibly symbolic), bound to `tensors`.
-Expected<std::vector<Tensor>> run_typed(OpKind kind, std::vector<TensorType> types, std::vector<Tensor> tensors,
-                                        AttrMap attrs = {}) {
-  Module module;
-  Builder b(module.add_function("main"));
-  std::vector<Value*> values;
-  for (size_t i = 0; i < types.size(); ++i) values.push_back(b.input("in" + std::to_string(i), types[i]));
-  b.output(b.op(kind, values, std::move(attrs)));
-  TESSEL_TRY(b.status());
-  TESSEL_TRY(verify(module));
-  return interpret(*module.entry(), tensors);
-}
 
 /// 1-D pooling of one channel: x[1, 1, n].
 Tensor pool1d(OpKind kind, std::vector<double> values, AttrMap attrs, DType dtype = DType::F32) {

@@ -12,6 +12,9 @@
 namespace tessel {
 namespace {
 
+using testing::infer;
+using testing::run_error;
+
 using testing::expect_tensor;
 using ::testing::HasSubstr;
 using testing::Operand;
@@ -43,12 +46,6 @@ double tolerance(DType dtype) {
   }
 }
 
-/// Calls the op's shape rule directly (no builder), e.g. on symbolic types.
-Expected<std::vector<TensorType>> infer(OpKind kind, std::vector<TensorType> types, AttrMap attrs = {}) {
-  ShapeContext ctx{kind, {}, AttrReader(kind, attrs), 1, nullptr};
-  for (const TensorType& type : types) ctx.operands.push_back(&type);
-  return op_info(kind).infer(ctx);
-}
 
 std::string infer_error(OpKind kind, std::vector<TensorType> types, AttrMap attrs = {}) {
   auto result = infer(kind, std::move(types), std::move(attrs));
@@ -56,11 +53,6 @@ std::string infer_error(OpKind kind, std::vector<TensorType> types, AttrMap attr
   return result.ok() ? "" : result.error().str();
 }
 
-std::string run_error(OpKind kind, std::vector<Operand> operands, AttrMap attrs = {}) {
-  auto result = run_op(kind, std::move(operands), std::move(attrs));
-  EXPECT_FALSE(result.ok()) << "expected " << op_info(kind).name << " to fail";
-  return result.ok() ? "" : result.error().str();
-}
 
 struct UnaryCase {
   OpKind kind;

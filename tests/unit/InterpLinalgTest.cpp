@@ -10,6 +10,11 @@
 namespace tessel {
 namespace {
 
+using testing::infer;
+using testing::infer_type;
+using testing::run_error;
+using testing::run_typed;
+
 using testing::expect_tensor;
 using ::testing::HasSubstr;
 using testing::Operand;
@@ -24,37 +29,9 @@ constexpr DType kIntDTypes[] = {DType::I8, DType::I16, DType::I32, DType::I64,
 
 const Dim N = Dim::symbol("N");
 
-/// Calls the op's shape rule directly (no builder), e.g. on symbolic types.
-Expected<std::vector<TensorType>> infer(OpKind kind, std::vector<TensorType> types, AttrMap attrs = {}) {
-  ShapeContext ctx{kind, {}, AttrReader(kind, attrs), 1, nullptr};
-  for (const TensorType& type : types) ctx.operands.push_back(&type);
-  return op_info(kind).infer(ctx);
-}
 
-std::string infer_type(OpKind kind, std::vector<TensorType> types, AttrMap attrs = {}) {
-  auto result = infer(kind, std::move(types), std::move(attrs));
-  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().str());
-  return result.ok() ? result->at(0).str() : "";
-}
 
-std::string run_error(OpKind kind, std::vector<Operand> operands, AttrMap attrs = {}) {
-  auto result = run_op(kind, std::move(operands), std::move(attrs));
-  EXPECT_FALSE(result.ok()) << "expected " << op_info(kind).name << " to fail";
-  return result.ok() ? "" : result.error().str();
-}
 
-/// Runs `kind` on inputs declared with `types` (which may be symbolic) and bound to `tensors`.
-Expected<std::vector<Tensor>> run_typed(OpKind kind, std::vector<TensorType> types, std::vector<Tensor> tensors,
-                                        AttrMap attrs = {}) {
-  Module module;
-  Builder b(module.add_function("main"));
-  std::vector<Value*> values;
-  for (size_t i = 0; i < types.size(); ++i) values.push_back(b.input("in" + std::to_string(i), types[i]));
-  b.output(b.op(kind, values, std::move(attrs)));
-  TESSEL_TRY(b.status());
-  TESSEL_TRY(verify(module));
-  return interpret(*module.entry(), tensors);
-}
 
 // ---- matmul -------------------------------------------------------------------------------------------
 

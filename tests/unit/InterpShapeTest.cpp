@@ -11,6 +11,8 @@
 namespace tessel {
 namespace {
 
+using testing::infer;
+
 using testing::expect_tensor;
 using ::testing::HasSubstr;
 using testing::run1;
@@ -27,13 +29,6 @@ std::string error_of(const Expected<std::vector<Tensor>>& result) {
   return result.ok() ? std::string() : result.error().str();
 }
 
-// The shape rule alone, on (possibly symbolic) operand types.
-Expected<std::vector<TensorType>> infer(OpKind kind, std::vector<TensorType> operands, AttrMap attrs = {},
-                                        int num_results = 1) {
-  ShapeContext ctx{kind, {}, AttrReader(kind, attrs), num_results, nullptr};
-  for (const TensorType& operand : operands) ctx.operands.push_back(&operand);
-  return op_info(kind).infer(ctx);
-}
 
 std::string inferred(OpKind kind, std::vector<TensorType> operands, AttrMap attrs = {}) {
   auto types = infer(kind, std::move(operands), std::move(attrs));

@@ -47,6 +47,41 @@ inline Tensor run1(OpKind kind, std::vector<Operand> operands, AttrMap attrs = {
   return results->at(0);
 }
 
+/// Calls the op's shape rule directly (no builder), e.g. on symbolic types.
+inline Expected<std::vector<TensorType>> infer(OpKind kind, std::vector<TensorType> types, AttrMap attrs = {},
+                                               int num_results = 1) {
+  ShapeContext ctx{kind, {}, AttrReader(kind, attrs), num_results, nullptr};
+  for (const TensorType& type : types) ctx.operands.push_back(&type);
+  return op_info(kind).infer(ctx);
+}
+
+/// The first result type's text; fails the test if the shape rule rejects the op.
+inline std::string infer_type(OpKind kind, std::vector<TensorType> types, AttrMap attrs = {}) {
+  auto result = infer(kind, std::move(types), std::move(attrs));
+  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().str());
+  return result.ok() ? result->at(0).str() : "";
+}
+
+/// The error message of running the op; fails the test if it succeeds.
+inline std::string run_error(OpKind kind, std::vector<Operand> operands, AttrMap attrs = {}) {
+  auto result = run_op(kind, std::move(operands), std::move(attrs));
+  EXPECT_FALSE(result.ok()) << "expected " << op_info(kind).name << " to fail";
+  return result.ok() ? "" : result.error().str();
+}
+
+/// Runs a one-op function whose inputs are declared with `types` (possibly symbolic), bound to `tensors`.
+inline Expected<std::vector<Tensor>> run_typed(OpKind kind, std::vector<TensorType> types, std::vector<Tensor> tensors,
+                                               AttrMap attrs = {}) {
+  Module module;
+  Builder b(module.add_function("main"));
+  std::vector<Value*> values;
+  for (size_t i = 0; i < types.size(); ++i) values.push_back(b.input("in" + std::to_string(i), types[i]));
+  b.output(b.op(kind, values, std::move(attrs)));
+  TESSEL_TRY(b.status());
+  TESSEL_TRY(verify(module));
+  return interpret(*module.entry(), tensors);
+}
+
 /// Expects dtype, shape and values (within `tolerance`, absolute + relative; NaN equals NaN).
 inline void expect_tensor(const Tensor& actual, DType dtype, const std::vector<int64_t>& shape,
                           const std::vector<double>& values, double tolerance = 1e-6) {
