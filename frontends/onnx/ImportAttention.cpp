@@ -259,3 +259,132 @@ void import_rotary_embedding(NodeContext& ctx) {
 }
 
 }  // namespace tessel::onnx
+
+namespace tessel::onnx {
+
+// LinearAttention (opset 27), unrolled over the sequence as the reference's recurrence: a state
+// [B, H_kv, d_k, d_v] decays by exp(decay) (gated rules), takes the beta-scaled residual of the value
+// against what it already retrieves for the key (delta rules), adds key (x) value, and is read by the
+// query (heads repeated for grouped queries). Computed in f32, like the reference.
+void import_linear_attention(NodeContext& ctx) {
+  Value *query = ctx.input(0), *key = ctx.input(1), *value = ctx.input(2);
+  if (!query || !key || !value) return;
+  std::string rule = ctx.attr_s("update_rule", "gated_delta");
+  bool gating = rule == "gated" || rule == "gated_delta", delta = rule == "delta" || rule == "gated_delta";
+  if (!gating && !delta && rule != "linear") return (void)ctx.fail(make_error("unknown update_rule '{}'", rule));
+  int64_t q_heads = ctx.attr_i("q_num_heads", 0), kv_heads = ctx.attr_i("kv_num_heads", 0);
+  if (q_heads <= 0 || kv_heads <= 0 || q_heads % kv_heads != 0)
+    return (void)ctx.fail(make_error("q_num_heads {} must be a positive multiple of kv_num_heads {}", q_heads, kv_heads));
+  DType out_type = query->type().dtype;
+  Value* q = split_heads(ctx, ctx.cast(query, DType::F32), q_heads);  // [B, Hq, T, dk]
+  Value* k = split_heads(ctx, ctx.cast(key, DType::F32), kv_heads);   // [B, Hkv, T, dk]
+  Value* v = split_heads(ctx, ctx.cast(value, DType::F32), kv_heads);  // [B, Hkv, T, dv]
+  if (!q || !k || !v) return;
+  const Shape& qs = q->type().shape;
+  auto steps = qs[2].as_const(), dk = qs[3].as_const();
+  if (!steps || !dk || *steps > 4096)
+    return (void)ctx.fail_unsupported(make_error("LinearAttention needs a constant sequence length and head size"));
+  // decay [B, T, Hkv or Hkv*dk] and beta [B, T, Hkv or 1] as [B, H, T, 1 or dk].
+  auto per_head = [&](Value* x, int64_t heads_or_one) -> Value* {
+    if (!x) return nullptr;
+    const Shape& s = x->type().shape;
+    if (s[2] == Dim(heads_or_one)) {
+      Value* r = ctx.op(OpKind::Reshape, {ctx.cast(x, DType::F32)}, {{"shape", Shape{s[0], s[1], heads_or_one, 1}}});
+      return ctx.op(OpKind::Transpose, {r}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+    }
+    return split_heads(ctx, ctx.cast(x, DType::F32), kv_heads);
+  };
+  Value* decay = gating ? per_head(ctx.input(4), kv_heads) : nullptr;
+  Value* beta = nullptr;
+  if (delta) {
+    Value* b = ctx.input(5);
+    if (!b) return;
+    beta = per_head(b, b->type().shape[2] == Dim(1) ? 1 : kv_heads);
+  }
+  if (ctx.failed()) return;
+  Value* past = ctx.optional_input(3);
+  DType state_type = past ? past->type().dtype : out_type;
+  Shape state_shape{qs[0], Dim(kv_heads), *dk, v->type().shape[3]};
+  Value* state = past ? ctx.cast(past, DType::F32)
+                      : ctx.op(OpKind::Expand, {ctx.scalar(0, DType::F32)}, {{"shape", state_shape}});
+  double scale = ctx.attr_f("scale", 0.0);
+  if (scale == 0.0) scale = 1.0 / std::sqrt(double(*dk));
+  auto step = [&](Value* x, int64_t t) {  // x[:, :, t, :]
+    Value* s = ctx.op(OpKind::Slice, {x}, {{"starts", std::vector<int64_t>{t}}, {"ends", std::vector<int64_t>{t + 1}},
+                                           {"axes", std::vector<int64_t>{2}}});
+    return ctx.op(OpKind::Squeeze, {s}, {{"axes", std::vector<int64_t>{2}}});
+  };
+  auto unsqueeze = [&](Value* x, int64_t axis) {
+    return ctx.op(OpKind::Unsqueeze, {x}, {{"axes", std::vector<int64_t>{axis}}});
+  };
+  AttrMap sum_dk{{"axes", std::vector<int64_t>{2}}, {"keepdims", int64_t{0}}};
+  std::vector<Value*> outputs;
+  for (int64_t t = 0; t < *steps && !ctx.failed(); ++t) {
+    Value* k_t = step(k, t);
+    Value* v_t = step(v, t);
+    if (gating) state = ctx.op(OpKind::Mul, {state, unsqueeze(ctx.op(OpKind::Exp, {step(decay, t)}), -1)});
+    if (delta) {
+      Value* retrieved = ctx.op(OpKind::ReduceSum, {ctx.op(OpKind::Mul, {state, unsqueeze(k_t, -1)})}, sum_dk);
+      v_t = ctx.op(OpKind::Mul, {step(beta, t), ctx.op(OpKind::Sub, {v_t, retrieved})});
+    }
+    state = ctx.op(OpKind::Add, {state, ctx.op(OpKind::Mul, {unsqueeze(k_t, -1), unsqueeze(v_t, -2)})});
+    Value* read = q_heads == kv_heads ? state : repeat_heads(ctx, state, q_heads / kv_heads);
+    Value* out = ctx.op(OpKind::ReduceSum, {ctx.op(OpKind::Mul, {unsqueeze(step(q, t), -1), read})}, sum_dk);
+    outputs.push_back(unsqueeze(ctx.op(OpKind::Mul, {out, ctx.scalar(scale, DType::F32)}), 2));
+  }
+  if (ctx.failed()) return;
+  Value* y = outputs.size() == 1 ? outputs[0] : ctx.op(OpKind::Concat, outputs, {{"axis", int64_t{2}}});
+  const Shape& ys = y->type().shape;
+  y = ctx.op(OpKind::Transpose, {y}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  y = ctx.op(OpKind::Reshape, {y}, {{"shape", Shape{ys[0], ys[2], ys[1] * ys[3]}}});
+  ctx.set_output(0, ctx.cast(y, out_type));
+  ctx.set_output(1, ctx.cast(state, state_type));
+}
+
+}  // namespace tessel::onnx
+
+namespace tessel::onnx {
+
+// FlexAttention (ai.onnx.preview): scaled dot-product attention whose scores and probabilities pass
+// through the model's own score_mod / prob_mod subgraphs, which are inlined. f16/bf16 compute in f32.
+void import_flex_attention(NodeContext& ctx) {
+  Value *q = ctx.input(0), *k = ctx.input(1), *v = ctx.input(2);
+  if (!q || !k || !v) return;
+  if (q->type().rank() != 4 || k->type().rank() != 4 || v->type().rank() != 4)
+    return (void)ctx.fail(make_error("FlexAttention needs 4-D Q, K and V, got {}", q->type().str()));
+  DType dtype = q->type().dtype;
+  auto head = q->type().shape[3].as_const();
+  auto q_heads = q->type().shape[1].as_const(), kv_heads = k->type().shape[1].as_const();
+  if (!head || !q_heads || !kv_heads || *kv_heads <= 0 || *q_heads % *kv_heads != 0)
+    return (void)ctx.fail_unsupported(make_error("FlexAttention needs constant head counts and size"));
+  if (*q_heads != *kv_heads) {
+    k = repeat_heads(ctx, k, *q_heads / *kv_heads);
+    v = repeat_heads(ctx, v, *q_heads / *kv_heads);
+  }
+  double scale = ctx.has_attr("scale") ? ctx.attr_f("scale", 1.0) : 1.0 / std::sqrt(double(*head));
+  Value* root = ctx.scalar(std::sqrt(static_cast<float>(scale)), dtype);
+  Value* kt = ctx.op(OpKind::Transpose, {ctx.op(OpKind::Mul, {k, root})}, {{"perm", std::vector<int64_t>{0, 1, 3, 2}}});
+  Value* scores = ctx.op(OpKind::MatMul, {ctx.op(OpKind::Mul, {q, root}), kt});
+  DType compute = dtype == DType::F16 || dtype == DType::BF16 ? DType::F32 : dtype;
+  if (ctx.has_attr("softmax_precision")) {
+    auto mapped = dtype_from_onnx(static_cast<int32_t>(ctx.attr_i("softmax_precision", kOnnxFloat)));
+    if (!mapped) return (void)ctx.fail_unsupported(make_error("unsupported softmax_precision"));
+    compute = *mapped;
+  }
+  scores = ctx.cast(scores, compute);
+  auto apply_mod = [&](const char* name, Value* x) -> Value* {
+    const pb::AttributeProto* mod = ctx.find_attr(name);
+    if (!mod || !x) return x;
+    auto out = import_subgraph(ctx.state(), mod->g(), {x});
+    ctx.b().set_location(ctx.node().name());
+    if (!out) return ctx.fail(make_error("in {}: {}", name, out.error().str()));
+    if (out->size() != 1) return ctx.fail(make_error("{} must have one output", name));
+    return ctx.cast(out->front(), compute);
+  };
+  scores = apply_mod("score_mod", scores);
+  Value* probs = apply_mod("prob_mod", ctx.op(OpKind::Softmax, {scores}, {{"axis", int64_t{-1}}}));
+  Value* y = ctx.op(OpKind::MatMul, {probs, ctx.cast(v, compute)});
+  ctx.set_output(0, ctx.cast(y, v->type().dtype));
+}
+
+}  // namespace tessel::onnx

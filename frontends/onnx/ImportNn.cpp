@@ -256,3 +256,85 @@ void import_dropout(NodeContext& ctx) {
 }
 
 }  // namespace tessel::onnx
+
+namespace tessel::onnx {
+
+// CausalConvWithState (opset 27): a depthwise 1-D convolution over [past state, input] (zeros without a
+// past state), optionally followed by SiLU; the new state is the last k - 1 steps of that sequence.
+void import_causal_conv_with_state(NodeContext& ctx) {
+  Value *x = ctx.input(0), *weight = ctx.input(1);
+  if (!x || !weight) return;
+  if (x->type().rank() != 3 || weight->type().rank() != 3)
+    return (void)ctx.fail(make_error("CausalConvWithState needs a 3-D input and weight, got {} and {}", x->type().str(),
+                                     weight->type().str()));
+  std::string activation = ctx.attr_s("activation", "none");
+  if (activation != "none" && activation != "silu" && activation != "swish")
+    return (void)ctx.fail(make_error("unknown activation '{}'", activation));
+  auto k = weight->type().shape[2].as_const();
+  auto channels = x->type().shape[1].as_const();
+  if (!k || !channels || *k < 1) return (void)ctx.fail_unsupported(make_error("needs a constant kernel size and channels"));
+  const Shape& s = x->type().shape;
+  Value* past = ctx.optional_input(3);
+  if (!past) past = ctx.op(OpKind::Expand, {ctx.scalar(0, x->type().dtype)}, {{"shape", Shape{s[0], s[1], *k - 1}}});
+  Value* padded = ctx.op(OpKind::Concat, {past, x}, {{"axis", int64_t{2}}});
+  std::vector<Value*> operands{padded, weight};
+  if (ctx.has_input(2)) operands.push_back(ctx.input(2));
+  Value* y = ctx.op(OpKind::Conv, operands, {{"group", *channels}});
+  if (activation != "none" && y) {
+    Value* wide = ctx.cast(y, DType::F32);
+    y = ctx.cast(ctx.op(OpKind::Mul, {wide, ctx.op(OpKind::Sigmoid, {wide})}), x->type().dtype);
+  }
+  ctx.set_output(0, y);
+  if (!padded) return;
+  Dim total = padded->type().shape[2];
+  auto length = total.as_const();
+  if (!length) return (void)ctx.fail_unsupported(make_error("needs a constant sequence length"));
+  ctx.set_output(1, ctx.op(OpKind::Slice, {padded}, {{"starts", std::vector<int64_t>{*length - (*k - 1)}},
+                                                     {"ends", std::vector<int64_t>{*length}},
+                                                     {"axes", std::vector<int64_t>{2}}}));
+}
+
+}  // namespace tessel::onnx
+
+namespace tessel::onnx {
+
+// MaxUnpool: each value goes to its (flat) index in a zero tensor of the inferred pooling input shape,
+// which is then zero-padded at the end to output_shape when one is given (as the ONNX reference).
+void import_max_unpool(NodeContext& ctx) {
+  Value *x = ctx.input(0), *indices = ctx.input(1);
+  if (!x || !indices) return;
+  std::vector<int64_t> kernel = ctx.attr_ints("kernel_shape");
+  size_t spatial = kernel.size();
+  std::vector<int64_t> strides = ctx.attr_ints("strides", std::vector<int64_t>(spatial, 1));
+  std::vector<int64_t> pads = ctx.attr_ints("pads", std::vector<int64_t>(2 * spatial, 0));
+  auto shape = static_shape(x->type().shape);
+  if (!shape || shape->size() != spatial + 2 || strides.size() != spatial || pads.size() != 2 * spatial)
+    return (void)ctx.fail_unsupported(make_error("MaxUnpool needs a constant shape matching kernel_shape, got {}", x->type().str()));
+  std::vector<int64_t> inferred{(*shape)[0], (*shape)[1]};
+  int64_t total = (*shape)[0] * (*shape)[1];
+  for (size_t d = 0; d < spatial; ++d) {
+    inferred.push_back(((*shape)[d + 2] - 1) * strides[d] - (pads[d] + pads[d + spatial]) + kernel[d]);
+    total *= inferred.back();
+  }
+  int64_t count = 1;
+  for (int64_t d : *shape) count *= d;
+  Value* canvas = ctx.op(OpKind::Expand, {ctx.scalar(0, x->type().dtype)}, {{"shape", Shape{Dim(total)}}});
+  Value* flat_x = ctx.op(OpKind::Reshape, {x}, {{"shape", Shape{Dim(count)}}});
+  Value* flat_i = ctx.op(OpKind::Reshape, {ctx.cast(indices, DType::I64)}, {{"shape", Shape{Dim(count)}}});
+  Value* y = ctx.op(OpKind::Reshape, {ctx.op(OpKind::ScatterElements, {canvas, flat_i, flat_x}, {{"axis", int64_t{0}}})},
+                    {{"shape", to_shape(inferred)}});
+  if (ctx.has_input(2)) {
+    auto wanted = ctx.require_ints(2, "output_shape");
+    if (!wanted) return;
+    if (wanted->size() != inferred.size()) return (void)ctx.fail(make_error("output_shape has the wrong rank"));
+    std::vector<int64_t> grow(2 * inferred.size(), 0);
+    for (size_t d = 0; d < inferred.size(); ++d) {
+      if ((*wanted)[d] < inferred[d]) return (void)ctx.fail(make_error("output_shape is smaller than the unpooled shape"));
+      grow[d + inferred.size()] = (*wanted)[d] - inferred[d];
+    }
+    y = ctx.op(OpKind::Pad, {y}, {{"pads", grow}});
+  }
+  ctx.set_output(0, y);
+}
+
+}  // namespace tessel::onnx

@@ -48,6 +48,8 @@ void import_global_pool(NodeContext& ctx);
 void import_gemm(NodeContext& ctx);
 void import_matmul(NodeContext& ctx);
 void import_dropout(NodeContext& ctx);
+void import_causal_conv_with_state(NodeContext& ctx);
+void import_max_unpool(NodeContext& ctx);
 
 // ImportNorm.cpp: normalizations and softmax.
 void import_batch_norm(NodeContext& ctx);
@@ -97,6 +99,8 @@ void import_eye_like(NodeContext& ctx);
 void import_gather_nd(NodeContext& ctx);
 void import_scatter_nd(NodeContext& ctx);
 void import_reverse_sequence(NodeContext& ctx);
+void import_tensor_scatter(NodeContext& ctx);
+void import_col2im(NodeContext& ctx);
 
 // ImportEinsum.cpp: Einsum as broadcast products and sums.
 void import_einsum(NodeContext& ctx);
@@ -104,6 +108,8 @@ void import_einsum(NodeContext& ctx);
 // ImportAttention.cpp: transformer blocks as compositions.
 void import_attention(NodeContext& ctx);
 void import_rotary_embedding(NodeContext& ctx);
+void import_linear_attention(NodeContext& ctx);
+void import_flex_attention(NodeContext& ctx);
 
 // ImportLoss.cpp: training losses as compositions.
 void import_nll_loss(NodeContext& ctx);

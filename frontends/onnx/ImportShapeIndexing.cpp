@@ -270,3 +270,104 @@ void import_reverse_sequence(NodeContext& ctx) {
 }
 
 }  // namespace tessel::onnx
+
+namespace tessel::onnx {
+
+// TensorScatter (opset 24): writes `update` into the cache along `axis` starting at write_indices[b]
+// per batch entry (wrapping around in circular mode), as one scatter_elements.
+void import_tensor_scatter(NodeContext& ctx) {
+  Value *cache = ctx.input(0), *update = ctx.input(1);
+  if (!cache || !update) return;
+  int64_t rank = cache->type().rank(), axis = ctx.attr_i("axis", -2);
+  if (axis < -rank || axis >= rank) return (void)ctx.fail(make_error("axis {} is out of range for rank {}", axis, rank));
+  if (axis < 0) axis += rank;
+  std::string mode = ctx.attr_s("mode", "linear");
+  if (mode != "linear" && mode != "circular") return (void)ctx.fail(make_error("unknown mode '{}'", mode));
+  auto length = update->type().shape[axis].as_const();
+  auto capacity = cache->type().shape[axis].as_const();
+  if (axis == 0 || !length || !capacity)
+    return (void)ctx.fail_unsupported(make_error("TensorScatter needs a non-batch axis with constant lengths"));
+  std::vector<int64_t> ramp_shape(static_cast<size_t>(rank), 1);
+  ramp_shape[axis] = *length;
+  std::vector<int64_t> ramp(static_cast<size_t>(*length));
+  for (int64_t i = 0; i < *length; ++i) ramp[i] = i;
+  Value* index = ctx.constant(Tensor::of<int64_t>(ramp_shape, ramp), "ramp");
+  if (ctx.has_input(2)) {
+    Shape start_shape(static_cast<size_t>(rank), Dim(1));
+    start_shape[0] = cache->type().shape[0];
+    Value* start = ctx.op(OpKind::Reshape, {ctx.cast(ctx.input(2), DType::I64)}, {{"shape", start_shape}});
+    index = ctx.op(OpKind::Add, {index, start});
+  }
+  if (mode == "circular") index = ctx.op(OpKind::Mod, {index, ctx.scalar(double(*capacity), DType::I64)});
+  index = ctx.op(OpKind::Expand, {index}, {{"shape", update->type().shape}});
+  ctx.set_output(0, ctx.op(OpKind::ScatterElements, {cache, index, update}, {{"axis", axis}}));
+}
+
+}  // namespace tessel::onnx
+
+namespace tessel::onnx {
+
+// Col2Im (opset 18): sums each column entry into its image position (strides, pads, dilations as in a
+// convolution) with one scatter_elements(add) over a flattened image whose extra last slot catches the
+// entries that fall into the padding. The position map is computed here.
+void import_col2im(NodeContext& ctx) {
+  Value* x = ctx.input(0);
+  auto image = ctx.require_ints(1, "image_shape");
+  auto block = ctx.require_ints(2, "block_shape");
+  if (!x || !image || !block) return;
+  size_t n = image->size();
+  std::vector<int64_t> strides = ctx.attr_ints("strides", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> dilations = ctx.attr_ints("dilations", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> pads = ctx.attr_ints("pads", std::vector<int64_t>(2 * n, 0));
+  if (block->size() != n || strides.size() != n || dilations.size() != n || pads.size() != 2 * n ||
+      x->type().rank() != 3 || !x->type().shape[1].is_const() || !x->type().shape[2].is_const())
+    return (void)ctx.fail(make_error("Col2Im input {} and attributes do not fit image_shape [{}] and block_shape [{}]",
+                                     x->type().str(), fmt::join(*image, ", "), fmt::join(*block, ", ")));
+  int64_t rows = *x->type().shape[1].as_const(), cols = *x->type().shape[2].as_const();
+  int64_t kernel = 1, pixels = 1, count = 1;
+  std::vector<int64_t> blocks(n);
+  for (size_t d = 0; d < n; ++d) {
+    kernel *= (*block)[d];
+    pixels *= (*image)[d];
+    blocks[d] = ((*image)[d] + pads[d] + pads[d + n] - dilations[d] * ((*block)[d] - 1) - 1) / strides[d] + 1;
+    count *= blocks[d];
+  }
+  if (kernel <= 0 || rows % kernel != 0 || cols != count)
+    return (void)ctx.fail(make_error("Col2Im input {} does not fit image_shape [{}] and block_shape [{}]", x->type().str(),
+                                     fmt::join(*image, ", "), fmt::join(*block, ", ")));
+  int64_t channels = rows / kernel, trash = channels * pixels;
+  if (rows * count > (int64_t{1} << 26)) return (void)ctx.fail_unsupported(make_error("Col2Im input is too large"));
+  std::vector<int64_t> where(static_cast<size_t>(rows * count));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t l = 0; l < count; ++l) {
+      // Row r = (channel, kernel offset), column l = block position; both row-major over the spatial dims.
+      int64_t k = r % kernel, c = r / kernel, bl = l, flat = 0;
+      bool inside = true;
+      std::vector<int64_t> koff(n), boff(n);
+      for (size_t d = n; d-- > 0;) {
+        koff[d] = k % (*block)[d];
+        k /= (*block)[d];
+        boff[d] = bl % blocks[d];
+        bl /= blocks[d];
+      }
+      for (size_t d = 0; d < n; ++d) {
+        int64_t pos = boff[d] * strides[d] - pads[d] + koff[d] * dilations[d];
+        inside = inside && pos >= 0 && pos < (*image)[d];
+        flat = flat * (*image)[d] + pos;
+      }
+      where[r * count + l] = inside ? c * pixels + flat : trash;
+    }
+  const Dim& batch = x->type().shape[0];
+  Value* index = ctx.op(OpKind::Expand, {ctx.constant(Tensor::of<int64_t>({1, rows * count}, where), "col2im")},
+                        {{"shape", Shape{batch, rows * count}}});
+  Value* canvas = ctx.op(OpKind::Expand, {ctx.scalar(0, x->type().dtype)}, {{"shape", Shape{batch, trash + 1}}});
+  Value* values = ctx.op(OpKind::Reshape, {x}, {{"shape", Shape{batch, rows * count}}});
+  Value* sums = ctx.op(OpKind::ScatterElements, {canvas, index, values}, {{"axis", int64_t{1}}, {"reduction", "add"}});
+  sums = ctx.op(OpKind::Slice, {sums}, {{"starts", std::vector<int64_t>{0}}, {"ends", std::vector<int64_t>{trash}},
+                                        {"axes", std::vector<int64_t>{1}}});
+  Shape out{batch, Dim(channels)};
+  for (int64_t d : *image) out.emplace_back(d);
+  ctx.set_output(0, ctx.op(OpKind::Reshape, {sums}, {{"shape", out}}));
+}
+
+}  // namespace tessel::onnx

@@ -34,7 +34,7 @@ enum OnnxElemType : int32_t {
   kOnnxBFloat16 = 16,
 };
 
-/// "FLOAT", "FLOAT8E4M3FN", or "unknown" for a number no ONNX release defines (as of IR version 13).
+/// "FLOAT", "FLOAT8E4M3FN", or "unknown" for a number no ONNX release defines (as of IR version 14).
 std::string onnx_elem_type_name(int32_t elem_type);
 /// The Tessel dtype for an ONNX element type, or nullopt when Tessel has none.
 std::optional<DType> dtype_from_onnx(int32_t elem_type);

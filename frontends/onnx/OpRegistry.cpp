@@ -15,6 +15,7 @@ constexpr int64_t kMlMax = kMaxOnnxMlOpset;
 constexpr std::string_view kAi = kOnnxDomain;
 constexpr std::string_view kMl = kOnnxMlDomain;
 constexpr std::string_view kTraining = kOnnxTrainingDomain;
+constexpr std::string_view kPreview = kOnnxPreviewDomain;
 
 const OpImporter kImporters[] = {
     // ---- Elementwise ----
@@ -99,6 +100,8 @@ const OpImporter kImporters[] = {
     {kAi, "Gemm", 7, kMax, import_gemm},
     {kAi, "MatMul", 7, kMax, import_matmul},
     {kAi, "Dropout", 7, kMax, import_dropout},
+    {kAi, "CausalConvWithState", 27, kMax, import_causal_conv_with_state},
+    {kAi, "MaxUnpool", 9, kMax, import_max_unpool},
     // ---- Normalization ----
     {kAi, "BatchNormalization", 7, kMax, import_batch_norm},
     {kAi, "InstanceNormalization", 7, kMax, import_instance_norm},
@@ -155,10 +158,13 @@ const OpImporter kImporters[] = {
     {kAi, "GatherND", 11, kMax, import_gather_nd},
     {kAi, "ScatterND", 11, kMax, import_scatter_nd},
     {kAi, "ReverseSequence", 10, kMax, import_reverse_sequence},
+    {kAi, "TensorScatter", 24, kMax, import_tensor_scatter},
+    {kAi, "Col2Im", 18, kMax, import_col2im},
     {kAi, "CenterCropPad", 18, kMax, import_center_crop_pad},
     {kAi, "Einsum", 12, kMax, import_einsum},
     {kAi, "Attention", 23, kMax, import_attention},
     {kAi, "RotaryEmbedding", 23, kMax, import_rotary_embedding},
+    {kAi, "LinearAttention", 27, kMax, import_linear_attention},
     {kAi, "NegativeLogLikelihoodLoss", 12, kMax, import_nll_loss},
     {kAi, "SoftmaxCrossEntropyLoss", 12, kMax, import_softmax_cross_entropy_loss},
     {kAi, "Resize", 11, kMax, import_resize},
@@ -187,6 +193,8 @@ const OpImporter kImporters[] = {
     {kAi, "LSTM", 7, kMax, import_lstm},
     {kAi, "GRU", 7, kMax, import_gru},
     {kAi, "RNN", 7, kMax, import_rnn},
+    // ---- ai.onnx.preview ----
+    {kPreview, "FlexAttention", 1, 1, import_flex_attention},
     // ---- ai.onnx.preview.training ----
     {kTraining, "Adagrad", 1, 1, import_adagrad},
     {kTraining, "Momentum", 1, 1, import_momentum},

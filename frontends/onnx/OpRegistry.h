@@ -14,6 +14,7 @@ namespace tessel::onnx {
 inline constexpr std::string_view kOnnxDomain = "ai.onnx";
 inline constexpr std::string_view kOnnxMlDomain = "ai.onnx.ml";
 inline constexpr std::string_view kOnnxTrainingDomain = "ai.onnx.preview.training";
+inline constexpr std::string_view kOnnxPreviewDomain = "ai.onnx.preview";
 
 struct OpImporter {
   std::string_view domain;   ///< kOnnxDomain or kOnnxMlDomain

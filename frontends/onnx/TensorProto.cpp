@@ -12,7 +12,7 @@ static_assert(std::endian::native == std::endian::little, "ONNX raw_data is litt
 
 namespace {
 
-// Names of every element type up to IR version 13 (ONNX 1.20), indexed by value.
+// Names of every element type up to IR version 14 (ONNX 1.23), indexed by value.
 constexpr std::string_view kElemTypeNames[] = {
     "UNDEFINED",  "FLOAT",        "UINT8",          "INT8",       "UINT16",         "INT16",  "INT32",     "INT64",
     "STRING",     "BOOL",         "FLOAT16",        "DOUBLE",     "UINT32",         "UINT64", "COMPLEX64", "COMPLEX128",

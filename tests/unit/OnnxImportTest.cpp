@@ -213,10 +213,10 @@ TEST(OnnxImport, TruncatedModelIsAClearError) {
 }
 
 TEST(OnnxImport, HeaderChecksRejectUnknownIrVersionsAndMissingFiles) {
-  auto model = onnx_model(17, 14);
+  auto model = onnx_model(17, 15);
   auto parsed = onnx::parse_model(model.SerializeAsString(), "new.onnx");
   ASSERT_FALSE(parsed.ok());
-  EXPECT_THAT(parsed.error().str(), HasSubstr("IR version 14 is newer than Tessel supports (up to 13)"));
+  EXPECT_THAT(parsed.error().str(), HasSubstr("IR version 15 is newer than Tessel supports (up to 14)"));
   auto missing = onnx::import_file("/nonexistent/model.onnx");
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.error().str(), HasSubstr("no such file"));
@@ -398,6 +398,100 @@ TEST(OnnxImport, InputsNeededAtImportTimeAreReportedAndCanBeBound) {
   ASSERT_TRUE(module);
   EXPECT_EQ(module->entry()->inputs().size(), 1u);
   EXPECT_EQ(module->entry()->outputs()[0]->type().str(), "f32[6]");
+}
+
+// ---- Control flow ---------------------------------------------------------------------------------
+
+pb::GraphProto* add_graph_attr(pb::NodeProto* node, const std::string& name) {
+  auto* attr = node->add_attribute();
+  attr->set_name(name);
+  attr->set_type(pb::AttributeProto::GRAPH);
+  return attr->mutable_g();
+}
+
+void add_graph_input(pb::GraphProto* graph, const std::string& name, int32_t elem_type,
+                     const std::vector<OnnxDim>& dims) {
+  auto* info = graph->add_input();
+  info->set_name(name);
+  set_tensor_type(info, elem_type, dims);
+}
+
+pb::NodeProto* add_graph_node(pb::GraphProto* graph, const std::string& op, const std::vector<std::string>& inputs,
+                              const std::string& output) {
+  auto* node = graph->add_node();
+  node->set_op_type(op);
+  for (const auto& input : inputs) node->add_input(input);
+  node->add_output(output);
+  return node;
+}
+
+TEST(OnnxImport, IfWithAKnownConditionInlinesOneBranch) {
+  auto model = onnx_model(13);
+  add_input(model, "x", kOnnxFloat, {2});
+  add_initializer(model, "c", Tensor::of<bool>({}, {false}));
+  auto* node = add_node(model, "If", {"c"}, {"y"}, "choose");
+  auto* then_branch = add_graph_attr(node, "then_branch");
+  add_graph_node(then_branch, "Relu", {"x"}, "t")->set_name("then_relu");
+  then_branch->add_output()->set_name("t");
+  auto* else_branch = add_graph_attr(node, "else_branch");
+  add_graph_node(else_branch, "Neg", {"x"}, "e");  // reads the outer x
+  else_branch->add_output()->set_name("e");
+  add_output(model, "y");
+  auto module = import_ok(model);
+  ASSERT_TRUE(module);
+  EXPECT_EQ(count_ops(*module->entry(), OpKind::Neg), 1);
+  EXPECT_EQ(count_ops(*module->entry(), OpKind::Relu), 0);
+  auto out = interpret(*module->entry(), {T(DType::F32, {2}, {1, -2})});
+  ASSERT_TRUE(out.ok()) << out.error().str();
+  expect_tensor(out->at(0), DType::F32, {2}, {-1, 2});
+}
+
+TEST(OnnxImport, LoopWithAKnownTripCountUnrolls) {
+  // acc starts at 0 and adds the outer x three times; the scan output stacks acc after each step.
+  auto model = onnx_model(13);
+  add_input(model, "x", kOnnxFloat, {2});
+  add_initializer(model, "trips", Tensor::of<int64_t>({}, {3}));
+  add_initializer(model, "go", Tensor::of<bool>({}, {true}));
+  add_initializer(model, "zero", Tensor::of<float>({2}, {0, 0}));
+  auto* loop = add_node(model, "Loop", {"trips", "go", "zero"}, {"acc", "history"}, "loop");
+  auto* body = add_graph_attr(loop, "body");
+  add_graph_input(body, "i", kOnnxInt64, {});
+  add_graph_input(body, "cond_in", 9, {});
+  add_graph_input(body, "acc_in", kOnnxFloat, {2});
+  add_graph_node(body, "Identity", {"cond_in"}, "cond_out");
+  add_graph_node(body, "Add", {"acc_in", "x"}, "acc_out");
+  add_graph_node(body, "Identity", {"acc_out"}, "step");
+  for (const char* name : {"cond_out", "acc_out", "step"}) body->add_output()->set_name(name);
+  add_output(model, "acc");
+  add_output(model, "history");
+  auto module = import_ok(model);
+  ASSERT_TRUE(module);
+  EXPECT_EQ(module->entry()->outputs()[1]->type().str(), "f32[3, 2]");
+  auto out = interpret(*module->entry(), {T(DType::F32, {2}, {1, 2})});
+  ASSERT_TRUE(out.ok()) << out.error().str();
+  expect_tensor(out->at(0), DType::F32, {2}, {3, 6});
+  expect_tensor(out->at(1), DType::F32, {3, 2}, {1, 2, 2, 4, 3, 6});
+}
+
+TEST(OnnxImport, LoopConditionsComputedAtRunTimeAreUnsupported) {
+  auto model = onnx_model(13);
+  add_input(model, "x", kOnnxFloat, {2});
+  add_initializer(model, "trips", Tensor::of<int64_t>({}, {3}));
+  add_initializer(model, "go", Tensor::of<bool>({}, {true}));
+  auto* loop = add_node(model, "Loop", {"trips", "go", "x"}, {"y"}, "loop");
+  auto* body = add_graph_attr(loop, "body");
+  add_graph_input(body, "i", kOnnxInt64, {});
+  add_graph_input(body, "cond_in", 9, {});
+  add_graph_input(body, "v", kOnnxFloat, {2});
+  add_initializer(model, "limit", Tensor::of<float>({}, {10}));
+  add_graph_node(body, "ReduceSum", {"v"}, "total");
+  add_graph_node(body, "Less", {"total", "limit"}, "more");
+  add_graph_node(body, "Add", {"v", "v"}, "doubled");
+  for (const char* name : {"more", "doubled"}) body->add_output()->set_name(name);
+  add_output(model, "y");
+  onnx::ImportReport report;
+  EXPECT_THAT(import_error(model, &report), HasSubstr("the Loop condition is computed at run time"));
+  EXPECT_TRUE(report.unsupported);
 }
 
 // ---- External data --------------------------------------------------------------------------------
