@@ -47,10 +47,7 @@ LoadedTensor load_tensor(const fs::path& file) {
   auto proto = load_tensor_proto(file.string());
   if (!proto) return {std::nullopt, proto.error(), false};
   auto tensor = tensor_from_proto(*proto);
-  if (!tensor) {
-    bool unsupported = tensor.error().message.find("unsupported element type") != std::string::npos;
-    return {std::nullopt, tensor.error().at(file.filename().string()), unsupported};
-  }
+  if (!tensor) return {std::nullopt, tensor.error().at(file.filename().string()), !dtype_from_onnx(proto->data_type())};
   return {std::move(tensor).value(), {}, false};
 }
 

@@ -17,6 +17,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // [B, S, H * D] -> [B, H, S, D].
 Value* split_heads(NodeContext& ctx, Value* x, int64_t heads) {
   if (!x) return nullptr;
+  if (x->type().rank() != 3)
+    return ctx.fail(make_error("expected a 3-D [batch, sequence, heads * size] input, got {}", x->type().str()));
   const Shape& s = x->type().shape;
   auto hidden = s[2].as_const();
   if (heads <= 0 || !hidden || *hidden % heads != 0)
@@ -47,6 +49,7 @@ Value* ramp(NodeContext& ctx, int64_t n, std::vector<int64_t> shape) {
 // The mask padded on its last axis to `kv` keys (with false or -inf), as an additive bias.
 Value* mask_bias(NodeContext& ctx, Value* mask, int64_t kv, DType dtype) {
   const TensorType& type = mask->type();
+  if (type.rank() == 0) return ctx.fail(make_error("the attention mask must have rank >= 1, got {}", type.str()));
   auto last = type.shape.back().as_const();
   if (!last)
     return ctx.fail_unsupported(make_error("the attention mask needs a constant last dim, got {}", type.str()));
@@ -92,6 +95,11 @@ void import_attention(NodeContext& ctx) {
 
   Value* past_key = ctx.optional_input(4);
   Value* past_value = ctx.optional_input(5);
+  for (Value* past : {past_key, past_value})
+    if (past && past->type().rank() != 4)
+      return (void)ctx.fail(make_error("past key and value must be 4-D, got {}", past->type().str()));
+  if (Value* lens = ctx.optional_input(6); lens && lens->type().rank() != 1)
+    return (void)ctx.fail(make_error("nonpad_kv_seqlen must be 1-D, got {}", lens->type().str()));
   Value* present_key = past_key ? ctx.op(OpKind::Concat, {past_key, k}, {{"axis", int64_t{2}}}) : k;
   Value* present_value = past_value ? ctx.op(OpKind::Concat, {past_value, v}, {{"axis", int64_t{2}}}) : v;
   if (!present_key || !present_value) return;
@@ -274,10 +282,11 @@ void import_linear_attention(NodeContext& ctx) {
   if (!gating && !delta && rule != "linear") return (void)ctx.fail(make_error("unknown update_rule '{}'", rule));
   int64_t q_heads = ctx.attr_i("q_num_heads", 0), kv_heads = ctx.attr_i("kv_num_heads", 0);
   if (q_heads <= 0 || kv_heads <= 0 || q_heads % kv_heads != 0)
-    return (void)ctx.fail(make_error("q_num_heads {} must be a positive multiple of kv_num_heads {}", q_heads, kv_heads));
+    return (void)ctx.fail(
+        make_error("q_num_heads {} must be a positive multiple of kv_num_heads {}", q_heads, kv_heads));
   DType out_type = query->type().dtype;
-  Value* q = split_heads(ctx, ctx.cast(query, DType::F32), q_heads);  // [B, Hq, T, dk]
-  Value* k = split_heads(ctx, ctx.cast(key, DType::F32), kv_heads);   // [B, Hkv, T, dk]
+  Value* q = split_heads(ctx, ctx.cast(query, DType::F32), q_heads);   // [B, Hq, T, dk]
+  Value* k = split_heads(ctx, ctx.cast(key, DType::F32), kv_heads);    // [B, Hkv, T, dk]
   Value* v = split_heads(ctx, ctx.cast(value, DType::F32), kv_heads);  // [B, Hkv, T, dv]
   if (!q || !k || !v) return;
   const Shape& qs = q->type().shape;
@@ -305,13 +314,15 @@ void import_linear_attention(NodeContext& ctx) {
   Value* past = ctx.optional_input(3);
   DType state_type = past ? past->type().dtype : out_type;
   Shape state_shape{qs[0], Dim(kv_heads), *dk, v->type().shape[3]};
-  Value* state = past ? ctx.cast(past, DType::F32)
-                      : ctx.op(OpKind::Expand, {ctx.scalar(0, DType::F32)}, {{"shape", state_shape}});
+  Value* state =
+      past ? ctx.cast(past, DType::F32) : ctx.op(OpKind::Expand, {ctx.scalar(0, DType::F32)}, {{"shape", state_shape}});
   double scale = ctx.attr_f("scale", 0.0);
   if (scale == 0.0) scale = 1.0 / std::sqrt(double(*dk));
   auto step = [&](Value* x, int64_t t) {  // x[:, :, t, :]
-    Value* s = ctx.op(OpKind::Slice, {x}, {{"starts", std::vector<int64_t>{t}}, {"ends", std::vector<int64_t>{t + 1}},
-                                           {"axes", std::vector<int64_t>{2}}});
+    Value* s = ctx.op(OpKind::Slice, {x},
+                      {{"starts", std::vector<int64_t>{t}},
+                       {"ends", std::vector<int64_t>{t + 1}},
+                       {"axes", std::vector<int64_t>{2}}});
     return ctx.op(OpKind::Squeeze, {s}, {{"axes", std::vector<int64_t>{2}}});
   };
   auto unsqueeze = [&](Value* x, int64_t axis) {

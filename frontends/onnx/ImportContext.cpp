@@ -186,10 +186,9 @@ std::optional<Tensor> NodeContext::attr_tensor(std::string_view name) {
   TensorReadOptions read{state_.model_dir, state_.options.max_tensor_bytes};
   auto tensor = tensor_from_proto(attr->t(), read);
   if (!tensor) {
-    bool unsupported = tensor.error().message.find("unsupported element type") != std::string::npos;
     Error error = tensor.error();
     error.message = fmt::format("attribute '{}': {}", name, error.message);
-    unsupported ? fail_unsupported(error) : fail(error);
+    dtype_from_onnx(attr->t().data_type()) ? fail(error) : fail_unsupported(error);
     return std::nullopt;
   }
   return std::move(tensor).value();
@@ -230,7 +229,8 @@ Value* NodeContext::op(OpKind kind, std::vector<Value*> operands, AttrMap attrs)
 }
 
 Value* NodeContext::constant(Tensor value, const std::string& name_hint) {
-  return state_.b.constant(std::move(value), name_hint);
+  // Numbered hints: Module::add_constant probes suffixes one by one, which is quadratic for a repeated hint.
+  return state_.b.constant(std::move(value), name_hint + "_" + std::to_string(state_.constants_made++));
 }
 
 Value* NodeContext::scalar(double value, DType dtype) {

@@ -33,6 +33,7 @@ struct ImportState {
   std::string model_dir;
   int depth = 0;               ///< subgraph nesting while inlining control flow
   int64_t unrolled_nodes = 0;  ///< nodes imported from subgraphs so far
+  int64_t constants_made = 0;  ///< numbers the constants importers make, so their names are unique at once
 };
 
 /// Imports one node into the current function (the driver's step, also used for subgraphs).

@@ -164,7 +164,7 @@ void import_constant(NodeContext& ctx) {
     return;
   }
   if (!value) return;
-  ctx.set_output(0, ctx.constant(std::move(*value), node.output(0)));
+  ctx.set_output(0, ctx.constant(std::move(*value), ctx.has_output(0) ? node.output(0) : "constant"));
 }
 
 }  // namespace tessel::onnx

@@ -16,6 +16,11 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Reads strides/dilations/pads/auto_pad for `spatial` dims of input `x`; `kernel` is already known.
 std::optional<Window> read_window(NodeContext& ctx, const Value* x, std::vector<int64_t> kernel) {
   size_t spatial = kernel.size();
+  if (x->type().rank() != static_cast<int64_t>(spatial) + 2) {
+    ctx.fail(
+        make_error("a kernel of rank {} needs an input of rank {}, got {}", spatial, spatial + 2, x->type().str()));
+    return std::nullopt;
+  }
   Window w{kernel, ctx.attr_ints("strides", std::vector<int64_t>(spatial, 1)),
            ctx.attr_ints("pads", std::vector<int64_t>(2 * spatial, 0)),
            ctx.attr_ints("dilations", std::vector<int64_t>(spatial, 1))};
@@ -112,6 +117,9 @@ void import_conv_transpose(NodeContext& ctx) {
         make_error("strides, dilations, pads, output_padding or output_shape do not fit a kernel of rank {}", spatial));
     return;
   }
+  if (x->type().rank() != static_cast<int64_t>(spatial) + 2)
+    return (void)ctx.fail(
+        make_error("a kernel of rank {} needs an input of rank {}, got {}", spatial, spatial + 2, x->type().str()));
   bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
   if (same || !output_shape.empty()) {
     for (size_t i = 0; i < spatial; ++i) {
@@ -272,7 +280,8 @@ void import_causal_conv_with_state(NodeContext& ctx) {
     return (void)ctx.fail(make_error("unknown activation '{}'", activation));
   auto k = weight->type().shape[2].as_const();
   auto channels = x->type().shape[1].as_const();
-  if (!k || !channels || *k < 1) return (void)ctx.fail_unsupported(make_error("needs a constant kernel size and channels"));
+  if (!k || !channels || *k < 1)
+    return (void)ctx.fail_unsupported(make_error("needs a constant kernel size and channels"));
   const Shape& s = x->type().shape;
   Value* past = ctx.optional_input(3);
   if (!past) past = ctx.op(OpKind::Expand, {ctx.scalar(0, x->type().dtype)}, {{"shape", Shape{s[0], s[1], *k - 1}}});
@@ -289,9 +298,10 @@ void import_causal_conv_with_state(NodeContext& ctx) {
   Dim total = padded->type().shape[2];
   auto length = total.as_const();
   if (!length) return (void)ctx.fail_unsupported(make_error("needs a constant sequence length"));
-  ctx.set_output(1, ctx.op(OpKind::Slice, {padded}, {{"starts", std::vector<int64_t>{*length - (*k - 1)}},
-                                                     {"ends", std::vector<int64_t>{*length}},
-                                                     {"axes", std::vector<int64_t>{2}}}));
+  ctx.set_output(1, ctx.op(OpKind::Slice, {padded},
+                           {{"starts", std::vector<int64_t>{*length - (*k - 1)}},
+                            {"ends", std::vector<int64_t>{*length}},
+                            {"axes", std::vector<int64_t>{2}}}));
 }
 
 }  // namespace tessel::onnx
@@ -309,7 +319,8 @@ void import_max_unpool(NodeContext& ctx) {
   std::vector<int64_t> pads = ctx.attr_ints("pads", std::vector<int64_t>(2 * spatial, 0));
   auto shape = static_shape(x->type().shape);
   if (!shape || shape->size() != spatial + 2 || strides.size() != spatial || pads.size() != 2 * spatial)
-    return (void)ctx.fail_unsupported(make_error("MaxUnpool needs a constant shape matching kernel_shape, got {}", x->type().str()));
+    return (void)ctx.fail_unsupported(
+        make_error("MaxUnpool needs a constant shape matching kernel_shape, got {}", x->type().str()));
   std::vector<int64_t> inferred{(*shape)[0], (*shape)[1]};
   int64_t total = (*shape)[0] * (*shape)[1];
   for (size_t d = 0; d < spatial; ++d) {
@@ -321,15 +332,17 @@ void import_max_unpool(NodeContext& ctx) {
   Value* canvas = ctx.op(OpKind::Expand, {ctx.scalar(0, x->type().dtype)}, {{"shape", Shape{Dim(total)}}});
   Value* flat_x = ctx.op(OpKind::Reshape, {x}, {{"shape", Shape{Dim(count)}}});
   Value* flat_i = ctx.op(OpKind::Reshape, {ctx.cast(indices, DType::I64)}, {{"shape", Shape{Dim(count)}}});
-  Value* y = ctx.op(OpKind::Reshape, {ctx.op(OpKind::ScatterElements, {canvas, flat_i, flat_x}, {{"axis", int64_t{0}}})},
-                    {{"shape", to_shape(inferred)}});
+  Value* y =
+      ctx.op(OpKind::Reshape, {ctx.op(OpKind::ScatterElements, {canvas, flat_i, flat_x}, {{"axis", int64_t{0}}})},
+             {{"shape", to_shape(inferred)}});
   if (ctx.has_input(2)) {
     auto wanted = ctx.require_ints(2, "output_shape");
     if (!wanted) return;
     if (wanted->size() != inferred.size()) return (void)ctx.fail(make_error("output_shape has the wrong rank"));
     std::vector<int64_t> grow(2 * inferred.size(), 0);
     for (size_t d = 0; d < inferred.size(); ++d) {
-      if ((*wanted)[d] < inferred[d]) return (void)ctx.fail(make_error("output_shape is smaller than the unpooled shape"));
+      if ((*wanted)[d] < inferred[d])
+        return (void)ctx.fail(make_error("output_shape is smaller than the unpooled shape"));
       grow[d + inferred.size()] = (*wanted)[d] - inferred[d];
     }
     y = ctx.op(OpKind::Pad, {y}, {{"pads", grow}});

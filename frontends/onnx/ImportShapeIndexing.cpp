@@ -279,7 +279,8 @@ void import_tensor_scatter(NodeContext& ctx) {
   Value *cache = ctx.input(0), *update = ctx.input(1);
   if (!cache || !update) return;
   int64_t rank = cache->type().rank(), axis = ctx.attr_i("axis", -2);
-  if (axis < -rank || axis >= rank) return (void)ctx.fail(make_error("axis {} is out of range for rank {}", axis, rank));
+  if (axis < -rank || axis >= rank)
+    return (void)ctx.fail(make_error("axis {} is out of range for rank {}", axis, rank));
   if (axis < 0) axis += rank;
   std::string mode = ctx.attr_s("mode", "linear");
   if (mode != "linear" && mode != "circular") return (void)ctx.fail(make_error("unknown mode '{}'", mode));
@@ -333,8 +334,8 @@ void import_col2im(NodeContext& ctx) {
     count *= blocks[d];
   }
   if (kernel <= 0 || rows % kernel != 0 || cols != count)
-    return (void)ctx.fail(make_error("Col2Im input {} does not fit image_shape [{}] and block_shape [{}]", x->type().str(),
-                                     fmt::join(*image, ", "), fmt::join(*block, ", ")));
+    return (void)ctx.fail(make_error("Col2Im input {} does not fit image_shape [{}] and block_shape [{}]",
+                                     x->type().str(), fmt::join(*image, ", "), fmt::join(*block, ", ")));
   int64_t channels = rows / kernel, trash = channels * pixels;
   if (rows * count > (int64_t{1} << 26)) return (void)ctx.fail_unsupported(make_error("Col2Im input is too large"));
   std::vector<int64_t> where(static_cast<size_t>(rows * count));
@@ -363,8 +364,9 @@ void import_col2im(NodeContext& ctx) {
   Value* canvas = ctx.op(OpKind::Expand, {ctx.scalar(0, x->type().dtype)}, {{"shape", Shape{batch, trash + 1}}});
   Value* values = ctx.op(OpKind::Reshape, {x}, {{"shape", Shape{batch, rows * count}}});
   Value* sums = ctx.op(OpKind::ScatterElements, {canvas, index, values}, {{"axis", int64_t{1}}, {"reduction", "add"}});
-  sums = ctx.op(OpKind::Slice, {sums}, {{"starts", std::vector<int64_t>{0}}, {"ends", std::vector<int64_t>{trash}},
-                                        {"axes", std::vector<int64_t>{1}}});
+  sums = ctx.op(
+      OpKind::Slice, {sums},
+      {{"starts", std::vector<int64_t>{0}}, {"ends", std::vector<int64_t>{trash}}, {"axes", std::vector<int64_t>{1}}});
   Shape out{batch, Dim(channels)};
   for (int64_t d : *image) out.emplace_back(d);
   ctx.set_output(0, ctx.op(OpKind::Reshape, {sums}, {{"shape", out}}));

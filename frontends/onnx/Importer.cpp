@@ -74,7 +74,7 @@ class GraphImport {
     for (const auto& init : graph_.initializer()) {
       auto tensor = tensor_from_proto(init, read);
       if (!tensor) {
-        if (tensor.error().message.find("unsupported element type") != std::string::npos) report_.unsupported = true;
+        if (!dtype_from_onnx(init.data_type())) report_.unsupported = true;
         return make_error("initializer: {}", tensor.error().message);
       }
       b_.set_location(init.name());
