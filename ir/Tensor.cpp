@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "ir/Half.h"
+#include "ir/Saturate.h"
 
 namespace tessel {
 namespace {
@@ -69,35 +70,20 @@ double Tensor::get_double(int64_t flat) const {
   return 0;
 }
 
-namespace {
-
-// Float-to-integer conversion that saturates instead of invoking undefined behaviour.
-template <typename T>
-T saturate(double value) {
-  if (std::isnan(value)) return 0;
-  constexpr double lo = static_cast<double>(std::numeric_limits<T>::lowest());
-  constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
-  if (value <= lo) return std::numeric_limits<T>::lowest();
-  if (value >= hi) return std::numeric_limits<T>::max();
-  return static_cast<T>(value);
-}
-
-}  // namespace
-
 void Tensor::set_double(int64_t flat, double value) {
   switch (dtype_) {
     case DType::F32: data<float>()[flat] = static_cast<float>(value); return;
     case DType::F16: data<uint16_t>()[flat] = float_to_half(static_cast<float>(value)); return;
     case DType::BF16: data<uint16_t>()[flat] = float_to_bf16(static_cast<float>(value)); return;
     case DType::F64: data<double>()[flat] = value; return;
-    case DType::I8: data<int8_t>()[flat] = saturate<int8_t>(value); return;
-    case DType::I16: data<int16_t>()[flat] = saturate<int16_t>(value); return;
-    case DType::I32: data<int32_t>()[flat] = saturate<int32_t>(value); return;
-    case DType::I64: data<int64_t>()[flat] = saturate<int64_t>(value); return;
-    case DType::U8: data<uint8_t>()[flat] = saturate<uint8_t>(value); return;
-    case DType::U16: data<uint16_t>()[flat] = saturate<uint16_t>(value); return;
-    case DType::U32: data<uint32_t>()[flat] = saturate<uint32_t>(value); return;
-    case DType::U64: data<uint64_t>()[flat] = saturate<uint64_t>(value); return;
+    case DType::I8: data<int8_t>()[flat] = saturating_int<int8_t>(value); return;
+    case DType::I16: data<int16_t>()[flat] = saturating_int<int16_t>(value); return;
+    case DType::I32: data<int32_t>()[flat] = saturating_int<int32_t>(value); return;
+    case DType::I64: data<int64_t>()[flat] = saturating_int<int64_t>(value); return;
+    case DType::U8: data<uint8_t>()[flat] = saturating_int<uint8_t>(value); return;
+    case DType::U16: data<uint16_t>()[flat] = saturating_int<uint16_t>(value); return;
+    case DType::U32: data<uint32_t>()[flat] = saturating_int<uint32_t>(value); return;
+    case DType::U64: data<uint64_t>()[flat] = saturating_int<uint64_t>(value); return;
     case DType::Bool: data<uint8_t>()[flat] = value != 0 ? 1 : 0; return;
   }
 }
@@ -113,7 +99,7 @@ int64_t Tensor::get_int(int64_t flat) const {
     case DType::U32: return data<uint32_t>()[flat];
     case DType::U64: return static_cast<int64_t>(data<uint64_t>()[flat]);
     case DType::Bool: return data<uint8_t>()[flat] ? 1 : 0;
-    default: return saturate<int64_t>(get_double(flat));
+    default: return saturating_int<int64_t>(get_double(flat));
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ir/Half.h"
+#include "ir/Saturate.h"
 #include "ir/OpTable.h"
 #include "ir/ops/OpUtil.h"
 
@@ -203,18 +204,6 @@ T wrap_neg(T a) {
 }
 
 // ---- Conversions --------------------------------------------------------------------------------
-
-/// `value` truncated toward zero and saturated to T's range; NaN gives 0.
-template <typename T>
-T saturating_int(double value) {
-  if (std::isnan(value)) return 0;
-  constexpr double lo = static_cast<double>(std::numeric_limits<T>::lowest());
-  constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
-  if (value <= lo) return std::numeric_limits<T>::lowest();
-  // hi may round up to 2^bits (64-bit types), where `>=` is exactly the out-of-range test.
-  if (value >= hi) return std::numeric_limits<T>::max();
-  return static_cast<T>(value);
-}
 
 /// `value` rounded to float "to odd" (truncate, then set the last bit if inexact). Rounding that
 /// float to f16/bf16 afterwards is then correctly rounded: plain double->float->half rounding twice
