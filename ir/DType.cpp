@@ -1,5 +1,7 @@
 #include "ir/DType.h"
 
+#include <string>
+
 namespace tessel {
 
 std::string_view dtype_name(DType dtype) {
@@ -17,6 +19,17 @@ std::string_view dtype_name(DType dtype) {
     case DType::U32: return "u32";
     case DType::U64: return "u64";
     case DType::Bool: return "bool";
+    case DType::F8E4M3FN: return "f8e4m3fn";
+    case DType::F8E4M3FNUZ: return "f8e4m3fnuz";
+    case DType::F8E5M2: return "f8e5m2";
+    case DType::F8E5M2FNUZ: return "f8e5m2fnuz";
+    case DType::F8E8M0: return "f8e8m0";
+    case DType::F4E2M1: return "f4e2m1";
+    case DType::I4: return "i4";
+    case DType::U4: return "u4";
+    case DType::I2: return "i2";
+    case DType::U2: return "u2";
+    case DType::String: return "str";
   }
   return "?";
 }
@@ -42,6 +55,17 @@ size_t dtype_size(DType dtype) {
     case DType::I8:
     case DType::U8:
     case DType::Bool: return 1;
+    case DType::F8E4M3FN:
+    case DType::F8E4M3FNUZ:
+    case DType::F8E5M2:
+    case DType::F8E5M2FNUZ:
+    case DType::F8E8M0:
+    case DType::F4E2M1:
+    case DType::I4:
+    case DType::U4:
+    case DType::I2:
+    case DType::U2: return 1;
+    case DType::String: return sizeof(std::string);
   }
   return 0;
 }
@@ -54,6 +78,20 @@ bool is_signed_integer(DType dtype) {
   return dtype == DType::I8 || dtype == DType::I16 || dtype == DType::I32 || dtype == DType::I64;
 }
 
-bool is_integer(DType dtype) { return !is_float(dtype) && dtype != DType::Bool; }
+bool is_integer(DType dtype) {
+  return is_signed_integer(dtype) || dtype == DType::U8 || dtype == DType::U16 || dtype == DType::U32 ||
+         dtype == DType::U64;
+}
+
+bool is_low_precision(DType dtype) {
+  for (DType low : kLowPrecisionDTypes)
+    if (low == dtype) return true;
+  return false;
+}
+
+bool is_low_precision_float(DType dtype) {
+  return is_low_precision(dtype) && dtype != DType::I4 && dtype != DType::U4 && dtype != DType::I2 &&
+         dtype != DType::U2;
+}
 
 }  // namespace tessel

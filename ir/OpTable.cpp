@@ -6,6 +6,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "ir/ops/Families.h"
 
 namespace tessel {
@@ -16,10 +18,54 @@ struct FamilyFns {
   EvalFn eval;
 };
 
+// Strings and the low-precision types are storage formats: only the ops below move or convert them;
+// everything else sees them after a cast. Checking here, in front of every shape rule, keeps the
+// kernels (which know only the compute dtypes) from ever meeting them.
+bool admits_storage_dtype(OpKind kind, DType dtype) {
+  switch (kind) {
+    case OpKind::Const:
+    case OpKind::Cast:
+    case OpKind::Reshape:
+    case OpKind::Squeeze:
+    case OpKind::Unsqueeze:
+    case OpKind::ShapeOf: return true;
+    case OpKind::Transpose:
+    case OpKind::Concat:
+    case OpKind::Split:
+    case OpKind::Slice:
+    case OpKind::Gather:
+    case OpKind::Expand:
+    case OpKind::Tile: return dtype != DType::String;
+    default: return false;
+  }
+}
+
+bool is_storage_dtype(DType dtype) { return dtype == DType::String || is_low_precision(dtype); }
+
+Error storage_dtype_error(OpKind kind, DType dtype) {
+  return Error{fmt::format("'{}' does not accept {} tensors", op_info(kind).name, dtype_name(dtype)),
+               {},
+               "strings and low-precision types only move through shape ops and casts; cast to a compute type "
+               "first"};
+}
+
+template <ShapeFn Infer>
+Expected<std::vector<TensorType>> infer_admitted(const ShapeContext& ctx) {
+  for (const TensorType* operand : ctx.operands)
+    if (operand && is_storage_dtype(operand->dtype) && !admits_storage_dtype(ctx.kind, operand->dtype))
+      return storage_dtype_error(ctx.kind, operand->dtype);
+  auto results = Infer(ctx);
+  if (!results) return results;
+  for (const TensorType& result : *results)
+    if (is_storage_dtype(result.dtype) && !admits_storage_dtype(ctx.kind, result.dtype))
+      return storage_dtype_error(ctx.kind, result.dtype);
+  return results;
+}
+
 FamilyFns family_fns(OpFamily family) {
   switch (family) {
 #define TESSEL_FAMILY(Family, family) \
-  case OpFamily::Family: return {&ops::infer_##family, &ops::eval_##family};
+  case OpFamily::Family: return {&infer_admitted<&ops::infer_##family>, &ops::eval_##family};
 #include "ir/ops/Families.def"
 #undef TESSEL_FAMILY
   }

@@ -3,11 +3,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <limits>
 
 #include <fmt/format.h>
 
+#include "ir/Attr.h"
 #include "ir/Half.h"
+#include "ir/LowPrecision.h"
 #include "ir/Saturate.h"
 
 namespace tessel {
@@ -23,10 +26,16 @@ std::shared_ptr<void> allocate(size_t bytes) {
   return std::shared_ptr<void>(memory, std::free);
 }
 
+// String tensors hold constructed std::string objects, so they need their own allocation.
+std::shared_ptr<void> allocate_strings(int64_t count) {
+  auto* strings = new std::string[static_cast<size_t>(std::max<int64_t>(count, 1))];
+  return std::shared_ptr<void>(strings, [](void* p) { delete[] static_cast<std::string*>(p); });
+}
+
 }  // namespace
 
 Tensor::Tensor(DType dtype, std::vector<int64_t> shape) : dtype_(dtype), shape_(std::move(shape)) {
-  storage_ = allocate(nbytes());
+  storage_ = dtype == DType::String ? allocate_strings(numel()) : allocate(nbytes());
 }
 
 Tensor::Tensor(DType dtype, std::vector<int64_t> shape, std::shared_ptr<void> storage)
@@ -66,6 +75,18 @@ double Tensor::get_double(int64_t flat) const {
     case DType::U32: return data<uint32_t>()[flat];
     case DType::U64: return static_cast<double>(data<uint64_t>()[flat]);
     case DType::Bool: return data<uint8_t>()[flat] ? 1.0 : 0.0;
+    case DType::F8E4M3FN:
+    case DType::F8E4M3FNUZ:
+    case DType::F8E5M2:
+    case DType::F8E5M2FNUZ:
+    case DType::F8E8M0:
+    case DType::F4E2M1:
+    case DType::I4:
+    case DType::U4:
+    case DType::I2:
+    case DType::U2:
+      return low_precision_to_float(dtype_, data<uint8_t>()[flat]);
+    case DType::String: return std::numeric_limits<double>::quiet_NaN();  // strings have no number
   }
   return 0;
 }
@@ -85,6 +106,19 @@ void Tensor::set_double(int64_t flat, double value) {
     case DType::U32: data<uint32_t>()[flat] = saturating_int<uint32_t>(value); return;
     case DType::U64: data<uint64_t>()[flat] = saturating_int<uint64_t>(value); return;
     case DType::Bool: data<uint8_t>()[flat] = value != 0 ? 1 : 0; return;
+    case DType::F8E4M3FN:
+    case DType::F8E4M3FNUZ:
+    case DType::F8E5M2:
+    case DType::F8E5M2FNUZ:
+    case DType::F8E8M0:
+    case DType::F4E2M1:
+    case DType::I4:
+    case DType::U4:
+    case DType::I2:
+    case DType::U2:
+      data<uint8_t>()[flat] = float_to_low_precision(dtype_, static_cast<float>(value));
+      return;
+    case DType::String: data<std::string>()[flat] = float_str(value); return;
   }
 }
 
@@ -126,6 +160,10 @@ std::vector<double> Tensor::to_doubles() const {
 
 Tensor Tensor::clone() const {
   Tensor copy(dtype_, shape_);
+  if (dtype_ == DType::String) {
+    std::copy_n(data<std::string>(), numel(), copy.data<std::string>());
+    return copy;
+  }
   if (nbytes()) std::memcpy(copy.raw_data(), raw_data(), nbytes());
   return copy;
 }
@@ -144,12 +182,22 @@ uint64_t Tensor::content_hash() const {
   };
   mix(&dtype_, sizeof(dtype_));
   for (int64_t dim : shape_) mix(&dim, sizeof(dim));
+  if (dtype_ == DType::String) {
+    for (int64_t i = 0; i < numel(); ++i) {
+      const std::string& text = data<std::string>()[i];
+      uint64_t length = text.size();
+      mix(&length, sizeof(length));
+      mix(text.data(), text.size());
+    }
+    return hash;
+  }
   if (nbytes()) mix(raw_data(), nbytes());
   return hash;
 }
 
 bool Tensor::bitwise_equal(const Tensor& other) const {
   if (dtype_ != other.dtype_ || shape_ != other.shape_) return false;
+  if (dtype_ == DType::String) return std::equal(data<std::string>(), data<std::string>() + numel(), other.data<std::string>());
   return nbytes() == 0 || std::memcmp(raw_data(), other.raw_data(), nbytes()) == 0;
 }
 

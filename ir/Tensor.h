@@ -48,7 +48,7 @@ class Tensor {
     return static_cast<const T*>(storage_.get());
   }
 
-  /// Element `flat` converted to double (slow; for tests, printing and generic code).
+  /// Element `flat` converted to double (slow; for tests, printing and generic code). NaN for strings.
   double get_double(int64_t flat) const;
   void set_double(int64_t flat, double value);
   /// Element `flat` converted to int64 (integers and bool exactly; floats truncated).
@@ -86,6 +86,7 @@ constexpr DType dtype_of() {
   else if constexpr (std::is_same_v<T, uint32_t>) return DType::U32;
   else if constexpr (std::is_same_v<T, uint64_t>) return DType::U64;
   else if constexpr (std::is_same_v<T, bool>) return DType::Bool;
+  else if constexpr (std::is_same_v<T, std::string>) return DType::String;
   else static_assert(sizeof(T) == 0, "no dtype for this C++ type");
 }
 

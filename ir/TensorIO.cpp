@@ -329,9 +329,8 @@ std::optional<std::string> npy_descr(DType dtype) {
     case DType::U32: return "<u4";
     case DType::U64: return "<u8";
     case DType::Bool: return "|b1";
-    case DType::BF16: return std::nullopt;
+    default: return std::nullopt;  // bf16, the low-precision types and strings have no numpy dtype
   }
-  return std::nullopt;
 }
 
 Expected<Tensor> parse_npy(std::string_view bytes, const std::string& name_for_errors) {

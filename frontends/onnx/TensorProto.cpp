@@ -80,6 +80,7 @@ void copy_typed(const pb::TensorProto& proto, Field field, Tensor& tensor) {
         case DType::U16: tensor.data<uint16_t>()[i] = static_cast<uint16_t>(get(i)); break;
         case DType::U32: tensor.data<uint32_t>()[i] = static_cast<uint32_t>(get(i)); break;
         case DType::U64: tensor.data<uint64_t>()[i] = static_cast<uint64_t>(get(i)); break;
+        default: break;  // not produced by dtype_from_onnx yet
       }
     }
   };
@@ -211,8 +212,8 @@ int32_t onnx_from_dtype(DType dtype) {
     case DType::U32: return kOnnxUint32;
     case DType::U64: return kOnnxUint64;
     case DType::Bool: return kOnnxBool;
+    default: return kOnnxUndefined;
   }
-  return kOnnxUndefined;
 }
 
 std::string unsupported_elem_type(int32_t elem_type) {

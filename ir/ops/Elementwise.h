@@ -103,6 +103,7 @@ decltype(auto) visit_elem(DType dtype, F&& fn) {
     case DType::U32: return fn(Elem<DType::U32>{});
     case DType::U64: return fn(Elem<DType::U64>{});
     case DType::Bool: return fn(Elem<DType::Bool>{});
+    default: break;  // storage dtypes: the op table keeps them away from elementwise kernels
   }
   return fn(Elem<DType::F32>{});
 }

@@ -33,7 +33,8 @@ std::vector<int64_t> unravel(int64_t flat, const std::vector<int64_t>& shape);
 /// Flat offset of `index` using `strides`.
 int64_t offset_of(const std::vector<int64_t>& index, const std::vector<int64_t>& strides);
 
-/// Calls `fn(T{})` with T the C++ storage type of `dtype` (uint16_t for f16/bf16, uint8_t for bool).
+/// Calls `fn(T{})` with T the C++ storage type of `dtype` (uint16_t for f16/bf16, uint8_t for bool and the
+/// low-precision types). Never called for strings: the op table admits them only to ops that handle them.
 template <typename F>
 decltype(auto) visit_dtype(DType dtype, F&& fn) {
   switch (dtype) {
@@ -50,6 +51,17 @@ decltype(auto) visit_dtype(DType dtype, F&& fn) {
     case DType::U16: return fn(uint16_t{});
     case DType::U32: return fn(uint32_t{});
     case DType::U64: return fn(uint64_t{});
+    case DType::F8E4M3FN:
+    case DType::F8E4M3FNUZ:
+    case DType::F8E5M2:
+    case DType::F8E5M2FNUZ:
+    case DType::F8E8M0:
+    case DType::F4E2M1:
+    case DType::I4:
+    case DType::U4:
+    case DType::I2:
+    case DType::U2: return fn(uint8_t{});  // one byte per element; only moves reach here
+    case DType::String: break;             // shape rules keep strings away from byte-wise kernels
   }
   return fn(float{});
 }

@@ -368,7 +368,7 @@ TEST(InterpElementwiseBinary, Comparisons) {
       {OpKind::Equal, {0, 1, 0, 0}},   {OpKind::Less, {1, 0, 0, 0}},         {OpKind::LessEqual, {1, 1, 0, 0}},
       {OpKind::Greater, {0, 0, 1, 0}}, {OpKind::GreaterEqual, {0, 1, 1, 0}},
   };
-  for (DType dtype : kAllDTypes) {
+  for (DType dtype : kComputeDTypes) {
     if (dtype == DType::Bool) continue;
     int64_t n = is_float(dtype) ? 4 : 3;  // NaN only where it exists
     for (const auto& [kind, expected] : cases) {
@@ -448,7 +448,7 @@ TEST(InterpElementwiseBinary, Errors) {
 
 TEST(InterpElementwiseSelect, PicksPerElementForEveryDType) {
   Tensor cond = T(DType::Bool, {3}, {1, 0, 1});
-  for (DType dtype : kAllDTypes) {
+  for (DType dtype : kComputeDTypes) {
     SCOPED_TRACE(dtype_name(dtype));
     // Picks a[0], b[1], a[2]; bool sees the same values as != 0.
     std::vector<double> expected = dtype == DType::Bool ? std::vector<double>{1, 1, 0} : std::vector<double>{1, 5, 0};
@@ -518,7 +518,7 @@ TEST(InterpElementwiseCast, IntToIntWrapsAndBoolIsNonZero) {
   expect_tensor(cast(T(DType::F32, {5}, {0, -0.0, 0.1, kNaN, -kInf}), DType::Bool), DType::Bool, {5}, {0, 0, 1, 1, 1});
   expect_tensor(cast(T(DType::I32, {3}, {0, 5, -1}), DType::Bool), DType::Bool, {3}, {0, 1, 1});
   Tensor flags = T(DType::Bool, {2}, {1, 0});
-  for (DType dtype : kAllDTypes) expect_tensor(cast(flags, dtype), dtype, {2}, {1, 0});
+  for (DType dtype : kComputeDTypes) expect_tensor(cast(flags, dtype), dtype, {2}, {1, 0});
 }
 
 TEST(InterpElementwiseCast, RoundsToNearestEvenOnce) {

@@ -24,7 +24,7 @@ TEST(TensorTest, ShapeStridesAndSize) {
 }
 
 TEST(TensorTest, ConvertsEveryDtype) {
-  for (DType dtype : kAllDTypes) {
+  for (DType dtype : kComputeDTypes) {
     Tensor t = Tensor::from_doubles(dtype, {3}, {0, 1, 2});
     EXPECT_EQ(t.get_double(1), 1.0) << dtype_name(dtype);
     EXPECT_EQ(t.get_int(2), dtype == DType::Bool ? 1 : 2) << dtype_name(dtype);
