@@ -23,6 +23,12 @@ struct Error {
   std::string str() const;
   /// Returns a copy whose location is `loc` unless one is already set.
   Error at(std::string loc) const;
+  /// Returns a copy with `advice` as its hint.
+  Error with_hint(std::string advice) const {
+    Error copy = *this;
+    copy.hint = std::move(advice);
+    return copy;
+  }
 };
 
 /// Builds an Error from a fmt format string.
