@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "ir/Half.h"
+#include "ir/LowPrecision.h"
 #include "ir/ParserImpl.h"
 
 namespace tessel::parser_detail {
@@ -193,6 +194,29 @@ Status Parser::parse_constant() {
     return error_at(tok_,
                     fmt::format("constant @{} was printed with its data elided and cannot be parsed back", name.text),
                     "print with full constants (`tessel dump --full-constants`)");
+  if (type.dtype == DType::String) {  // a list of quoted strings; strings have no hex form
+    Token value_token = tok_;
+    if (!at(TokenKind::LBracket))
+      return unexpected(fmt::format("the value of constant @{}: a list of quoted strings", name.text));
+    advance();
+    std::vector<std::string> strings;
+    while (!at(TokenKind::RBracket) || !strings.empty()) {  // a ',' must be followed by another string
+      if (!at(TokenKind::String)) return unexpected(fmt::format("a quoted string in constant @{}", name.text));
+      strings.push_back(tok_.text);
+      advance();
+      if (at(TokenKind::RBracket)) break;
+      if (!at(TokenKind::Comma)) return unexpected(fmt::format("',' or ']' in the values of constant @{}", name.text));
+      advance();
+    }
+    advance();  // ']'
+    if (strings.size() != numel)
+      return error_at(value_token, fmt::format("constant @{} has {} values, but {} needs {}", name.text, strings.size(),
+                                               type.str(), numel));
+    Tensor tensor(type.dtype, *dims);
+    std::move(strings.begin(), strings.end(), tensor.data<std::string>());
+    module_->add_constant(name.text, std::move(tensor));
+    return Status::success();
+  }
   size_t element_size = dtype_size(type.dtype);
   std::vector<unsigned char> bytes;
   Token value_token = tok_;
@@ -244,7 +268,7 @@ Status Parser::parse_element(DType dtype, std::vector<unsigned char>& bytes) {
     advance();
     return Status::success();
   }
-  if (is_float(dtype)) {
+  if (is_float(dtype) || is_low_precision_float(dtype)) {
     if (dtype == DType::F64) {
       TESSEL_ASSIGN(double value, parse_double());
       append_bytes(bytes, value);
@@ -266,8 +290,18 @@ Status Parser::parse_element(DType dtype, std::vector<unsigned char>& bytes) {
     } else {
       return unexpected("a number");
     }
+    Token token = tok_;
     advance();
     if (negative) value = -value;
+    if (is_low_precision_float(dtype)) {
+      auto bits = low_precision_from_text(dtype, value);
+      if (!bits)
+        return error_at(token,
+                        fmt::format("value {}{} is out of range for {} (largest finite value {})", negative ? "-" : "",
+                                    token.text, dtype_name(dtype), low_precision_max(dtype)));
+      bytes.push_back(*bits);
+      return Status::success();
+    }
     if (dtype == DType::F32) append_bytes(bytes, value);
     if (dtype == DType::F16) append_bytes(bytes, float_to_half(value));
     if (dtype == DType::BF16) append_bytes(bytes, float_to_bf16(value));
@@ -286,10 +320,15 @@ Status Parser::parse_element(DType dtype, std::vector<unsigned char>& bytes) {
                      ? std::numeric_limits<uint64_t>::max()
                      : (uint64_t{1} << (dtype_size(dtype) * 8 - (is_signed_integer(dtype) ? 1 : 0))) - 1;
   uint64_t min_magnitude = is_signed_integer(dtype) ? max + 1 : 0;
+  if (is_low_precision_int(dtype)) {
+    max = static_cast<uint64_t>(low_precision_max(dtype));
+    min_magnitude = static_cast<uint64_t>(-low_precision_lowest(dtype));
+  }
   if (ec != std::errc() || (negative ? magnitude > min_magnitude : magnitude > max))
     return error_at(token,
                     fmt::format("value {}{} is out of range for {}", negative ? "-" : "", digits, dtype_name(dtype)));
   uint64_t bits = negative ? uint64_t{0} - magnitude : magnitude;
+  if (is_low_precision_int(dtype)) bits = int_to_low_precision(dtype, static_cast<int64_t>(bits));  // sign-extended
   // Little-endian hosts keep the low bytes first; write through the sized type to be order-independent.
   switch (dtype_size(dtype)) {
     case 1: append_bytes(bytes, static_cast<uint8_t>(bits)); break;

@@ -11,12 +11,14 @@
 #include <fmt/format.h>
 
 #include "ir/Half.h"
+#include "ir/LowPrecision.h"
 #include "ir/ValueNames.h"
 
 namespace tessel {
 namespace {
 
-// Constants with at most this many elements print as a decimal list, larger ones as hex bytes.
+// Constants with at most this many elements print as a decimal list, larger ones as hex bytes (low-precision
+// types one byte per element, as host tensors hold them); strings always print as a list.
 constexpr int64_t kMaxDecimalElements = 64;
 
 std::string with_point(std::string text) {
@@ -52,6 +54,25 @@ std::string half_str(uint16_t bits, float (*to_float)(uint16_t), uint16_t (*to_b
   return f32_str(value);
 }
 
+// Low-precision floats print as their values ("-nan" keeps a NaN's sign), integers as integers.
+std::string low_precision_str(DType dtype, uint8_t bits) {
+  float value = low_precision_to_float(dtype, bits);
+  if (is_low_precision_int(dtype)) return std::to_string(static_cast<int>(value));
+  if (std::isnan(value)) return std::signbit(value) ? "-nan" : "nan";
+  return f32_str(value);
+}
+
+// Whether the decimal list reads back to the same bits: not for a low-precision NaN with a payload
+// other than the one the parser writes.
+bool decimal_round_trips(const Tensor& tensor) {
+  if (!is_low_precision_float(tensor.dtype())) return true;
+  const auto* bits = tensor.data<uint8_t>();
+  for (int64_t i = 0; i < tensor.numel(); ++i)
+    if (low_precision_from_text(tensor.dtype(), low_precision_to_float(tensor.dtype(), bits[i])) != bits[i])
+      return false;
+  return true;
+}
+
 std::string element_str(const Tensor& tensor, int64_t i) {
   switch (tensor.dtype()) {
     case DType::F32: return f32_str(tensor.data<float>()[i]);
@@ -60,7 +81,10 @@ std::string element_str(const Tensor& tensor, int64_t i) {
     case DType::BF16: return half_str(tensor.data<uint16_t>()[i], bf16_to_float, float_to_bf16);
     case DType::Bool: return tensor.data<uint8_t>()[i] ? "true" : "false";
     case DType::U64: return std::to_string(tensor.data<uint64_t>()[i]);
-    default: return std::to_string(tensor.get_int(i));
+    case DType::String: return attr_value_str(Attr(tensor.data<std::string>()[i]));  // quoted and escaped
+    default:
+      if (is_low_precision(tensor.dtype())) return low_precision_str(tensor.dtype(), tensor.data<uint8_t>()[i]);
+      return std::to_string(tensor.get_int(i));
   }
 }
 
@@ -93,7 +117,9 @@ std::string hex_str(const Tensor& tensor) {
 std::string constant_value_str(const Tensor& tensor, const PrintOptions& options) {
   if (options.elide_constants_above >= 0 && tensor.numel() > options.elide_constants_above)
     return fmt::format("elided(hash = \"{:016x}\")", tensor.content_hash());
-  if (tensor.numel() <= kMaxDecimalElements) return decimal_str(tensor);
+  // Strings have no byte form: always a list of quoted strings.
+  if (tensor.dtype() == DType::String) return decimal_str(tensor);
+  if (tensor.numel() <= kMaxDecimalElements && decimal_round_trips(tensor)) return decimal_str(tensor);
   return hex_str(tensor);
 }
 

@@ -348,9 +348,11 @@ Expected<Tensor> read_npy(const std::string& path) {
 Expected<std::string> encode_npy(const Tensor& tensor) {
   std::optional<std::string> descr = npy_descr(tensor.dtype());
   if (!descr)
-    return Error{fmt::format("cannot write a {} tensor as npy: numpy has no bfloat16 dtype", tensor.type_str()),
+    return Error{fmt::format("cannot write a {} tensor as npy: numpy has no {} dtype", tensor.type_str(),
+                             tensor.dtype() == DType::BF16 ? "bfloat16" : dtype_name(tensor.dtype())),
                  {},
-                 "cast it to f32 first (`cast` with to = f32)"};
+                 tensor.dtype() == DType::String ? "strings cannot be written as .npy"
+                                                 : "cast it to f32 first (`cast` with to = f32)"};
   if (tensor.nbytes() && !tensor.raw_data())
     return make_error("cannot write {} tensor without data", tensor.type_str());
   // The same bytes numpy.save writes: sorted keys, room for the first dim to grow, then spaces and a

@@ -117,6 +117,18 @@ TestResult run_data_set(const pb::ModelProto& model, const fs::path& dir, const 
 
 bool is_float_dtype(DType dtype) { return is_float(dtype); }
 
+// Strings compare exactly (same dtype and shape already checked).
+Status compare_strings(const Tensor& actual, const Tensor& expected) {
+  const auto* a = actual.data<std::string>();
+  const auto* e = expected.data<std::string>();
+  int64_t mismatches = 0, first = -1;
+  for (int64_t i = 0; i < expected.numel(); ++i)
+    if (a[i] != e[i] && mismatches++ == 0) first = i;
+  if (mismatches == 0) return Status::success();
+  return make_error("{} of {} strings differ; first at flat index {}: got \"{}\", expected \"{}\" ({})", mismatches,
+                    expected.numel(), first, a[first], e[first], expected.type_str());
+}
+
 }  // namespace
 
 Status compare_tensors(const Tensor& actual, const Tensor& expected, double rtol, double atol) {
@@ -124,6 +136,8 @@ Status compare_tensors(const Tensor& actual, const Tensor& expected, double rtol
     return make_error("got {}, expected {}", actual.type_str(), expected.type_str());
   if (actual.shape() != expected.shape())
     return make_error("got {}, expected {}", actual.type_str(), expected.type_str());
+  if (expected.dtype() == DType::String) return compare_strings(actual, expected);
+  // Low-precision types compare as their float values (get_double), NaN equal to NaN like the floats.
   int64_t mismatches = 0, first = -1;
   bool floats = is_float_dtype(expected.dtype());
   for (int64_t i = 0; i < expected.numel(); ++i) {

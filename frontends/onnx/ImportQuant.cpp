@@ -1,8 +1,9 @@
 // Quantization ops as compositions, following the ONNX reference: QuantizeLinear (x / scale, rounded
-// half to even, plus the zero point, saturated to the 8- or 16-bit target), DequantizeLinear
-// ((x - zero point) * scale in f32), DynamicQuantizeLinear, MatMulInteger, ConvInteger, QLinearMatMul and
-// QLinearConv. Integer convolutions run as f64 convolutions (exact while sums stay below 2^53), since
-// the IR's conv is float-only. Scales and zero points may be scalars, per-axis vectors or blocks.
+// half to even, plus the zero point, saturated to the 16-, 8-, 4- or 2-bit integer target; for float8
+// targets x / scale cast with `saturate`, the zero point being 0 by the spec; for float4 x / scale plus
+// the zero point, cast), DequantizeLinear ((x - zero point) * scale in f32), DynamicQuantizeLinear, MatMulInteger,
+// ConvInteger, QLinearMatMul and QLinearConv. Integer convolutions run as f64 convolutions (exact while sums stay below
+// 2^53), since the IR's conv is float-only. Scales and zero points may be scalars, per-axis vectors or blocks.
 #include <limits>
 
 #include "frontends/onnx/ImportOps.h"
@@ -20,6 +21,10 @@ std::optional<QuantRange> quant_range(DType dtype) {
     case DType::I8: return QuantRange{-128, 127};
     case DType::U16: return QuantRange{0, 65535};
     case DType::I16: return QuantRange{-32768, 32767};
+    case DType::U4: return QuantRange{0, 15};
+    case DType::I4: return QuantRange{-8, 7};
+    case DType::U2: return QuantRange{0, 3};
+    case DType::I2: return QuantRange{-2, 1};
     default: return std::nullopt;
   }
 }
@@ -109,13 +114,18 @@ void import_quantize_linear(NodeContext& ctx) {
   if (!x || !scale) return;
   int64_t axis = ctx.attr_i("axis", 1), block = ctx.attr_i("block_size", 0);
   DType target = DType::U8;
-  if (zero_point) {
-    target = zero_point->type().dtype;
-  } else if (ctx.has_attr("output_dtype")) {
+  if (ctx.has_attr("output_dtype")) {
     auto onnx_type = static_cast<int32_t>(ctx.attr_i("output_dtype", kOnnxUint8));
     auto mapped = dtype_from_onnx(onnx_type);
     if (!mapped) return (void)ctx.fail_unsupported(make_error("output_dtype: {}", unsupported_elem_type(onnx_type)));
     target = *mapped;
+  }
+  if (zero_point) {
+    DType zero_type = zero_point->type().dtype;
+    if (ctx.has_attr("output_dtype") && zero_type != target)
+      return (void)ctx.fail(make_error("output_dtype {} does not match the zero point's type {}", dtype_name(target),
+                                       dtype_name(zero_type)));
+    target = zero_type;
   }
   DType compute = x->type().dtype;
   if (ctx.has_attr("precision")) {
@@ -125,6 +135,18 @@ void import_quantize_linear(NodeContext& ctx) {
   }
   Value* s = shape_param(ctx, ctx.cast(scale, compute), x, axis, block);
   Value* scaled = ctx.op(OpKind::Div, {ctx.cast(x, compute), s});
+  if (target == DType::F4E2M1) {  // no inf or NaN: the cast itself saturates
+    if (zero_point)
+      scaled = ctx.op(OpKind::Add, {scaled, ctx.cast(shape_param(ctx, zero_point, x, axis, block), compute)});
+    ctx.set_output(0, ctx.cast(scaled, target));
+    return;
+  }
+  if (is_low_precision_float(target) && target != DType::F8E8M0) {
+    AttrMap attrs{{"to", target}};
+    if (ctx.attr_i("saturate", 1) != 1) attrs.emplace("saturate", int64_t{0});
+    ctx.set_output(0, ctx.op(OpKind::Cast, {scaled}, attrs));
+    return;
+  }
   ctx.set_output(0, saturate(ctx, scaled, shape_param(ctx, zero_point, x, axis, block), target, true));
 }
 

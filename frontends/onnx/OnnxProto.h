@@ -32,6 +32,16 @@ enum OnnxElemType : int32_t {
   kOnnxUint32 = 12,
   kOnnxUint64 = 13,
   kOnnxBFloat16 = 16,
+  kOnnxFloat8E4M3FN = 17,
+  kOnnxFloat8E4M3FNUZ = 18,
+  kOnnxFloat8E5M2 = 19,
+  kOnnxFloat8E5M2FNUZ = 20,
+  kOnnxUint4 = 21,
+  kOnnxInt4 = 22,
+  kOnnxFloat4E2M1 = 23,
+  kOnnxFloat8E8M0 = 24,
+  kOnnxUint2 = 25,
+  kOnnxInt2 = 26,
 };
 
 /// "FLOAT", "FLOAT8E4M3FN", or "unknown" for a number no ONNX release defines (as of IR version 14).

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ir/LowPrecision.h"
+
 namespace tessel::onnx {
 
 static_assert(std::endian::native == std::endian::little, "ONNX raw_data is little-endian; so must the host be");
@@ -148,26 +150,108 @@ Expected<std::filesystem::path> resolve_external(const std::string& location, co
   return file;
 }
 
+// Reads `nbytes` bytes of external data into `dest`.
 Status read_external(const pb::TensorProto& proto, const TensorReadOptions& options, const std::string& what,
-                     Tensor& tensor) {
+                     const std::string& type_str, int64_t nbytes, char* dest) {
   TESSEL_ASSIGN(ExternalRef ref, external_ref(proto, what));
   TESSEL_ASSIGN(std::filesystem::path file, resolve_external(ref.location, options.base_dir, what));
   std::error_code ec;
   auto file_size = static_cast<int64_t>(std::filesystem::file_size(file, ec));
   if (ec) return make_error("{}: cannot read the size of '{}'", what, ref.location);
-  auto nbytes = static_cast<int64_t>(tensor.nbytes());
   int64_t length = ref.length < 0 ? file_size - std::min(ref.offset, file_size) : ref.length;
   if (length != nbytes)
-    return make_error("{} ({}) needs {} bytes but its external data has length {}", what, tensor.type_str(), nbytes,
-                      length);
+    return make_error("{} ({}) needs {} bytes but its external data has length {}", what, type_str, nbytes, length);
   if (ref.offset > file_size || nbytes > file_size - ref.offset)
     return make_error("{}: external data '{}' is {} bytes, too short for offset {} + length {}", what, ref.location,
                       file_size, ref.offset, nbytes);
   std::ifstream in(file, std::ios::binary);
   in.seekg(ref.offset);
-  in.read(static_cast<char*>(tensor.raw_data()), nbytes);
+  in.read(dest, nbytes);
   if (!in || in.gcount() != nbytes) return make_error("{}: short read from '{}'", what, ref.location);
   return Status::success();
+}
+
+// ---- Low-precision and string tensors ----
+// ONNX packs the 4-bit types two to a byte and the 2-bit types four to a byte (first element in the low
+// bits), in raw_data, in int32_data (one packed byte per entry) and in external data; float8 types take
+// one byte per element (one per int32_data entry). Host tensors hold one element per byte.
+
+int64_t elements_per_byte(DType dtype) {
+  switch (dtype) {
+    case DType::I4:
+    case DType::U4:
+    case DType::F4E2M1: return 2;
+    case DType::I2:
+    case DType::U2: return 4;
+    default: return 1;
+  }
+}
+
+// Bytes that `numel` elements of a low-precision type take in an ONNX file.
+int64_t packed_bytes(DType dtype, int64_t numel) {
+  int64_t per = elements_per_byte(dtype);
+  return numel / per + (numel % per ? 1 : 0);
+}
+
+// Spreads packed bytes into one element per byte, sign-extending the signed integers.
+void unpack_low_precision(const unsigned char* packed, Tensor& tensor) {
+  int64_t per = elements_per_byte(tensor.dtype());
+  int bits = static_cast<int>(8 / per);
+  unsigned mask = (1u << bits) - 1;
+  auto* dst = tensor.data<uint8_t>();
+  for (int64_t i = 0, n = tensor.numel(); i < n; ++i) {
+    unsigned field = (packed[i / per] >> (bits * static_cast<int>(i % per))) & mask;
+    dst[i] = is_low_precision_int(tensor.dtype()) ? int_to_low_precision(tensor.dtype(), field)
+                                                  : static_cast<uint8_t>(field);
+  }
+}
+
+std::string type_text(DType dtype, const std::vector<int64_t>& shape) {
+  return fmt::format("{}[{}]", dtype_name(dtype), fmt::join(shape, ", "));
+}
+
+// Checks the stored size against the element count, then allocates and unpacks.
+Expected<Tensor> read_low_precision(const pb::TensorProto& proto, const TensorReadOptions& options,
+                                    const std::string& what, DType dtype, const std::vector<int64_t>& shape,
+                                    int64_t numel) {
+  int64_t stored = packed_bytes(dtype, numel);
+  std::string type_str = type_text(dtype, shape);
+  bool external = proto.data_location() == pb::TensorProto::EXTERNAL;
+  int64_t typed = proto.int32_data_size();
+  int sources = int{proto.has_raw_data()} + int{typed > 0} + int{external};
+  if (sources > 1) return make_error("{} has its data in more than one place (raw_data, int32_data, external)", what);
+  std::string unit =
+      elements_per_byte(dtype) == 1 ? "" : fmt::format(", {} elements per byte", elements_per_byte(dtype));
+  if (proto.has_raw_data() && static_cast<int64_t>(proto.raw_data().size()) != stored)
+    return make_error("{} ({}{}) needs {} bytes of raw_data, got {}", what, type_str, unit, stored,
+                      proto.raw_data().size());
+  if (!proto.has_raw_data() && !external && typed != stored)
+    return make_error("{} ({}{}) needs {} int32_data entries, got {}", what, type_str, unit, stored, typed);
+  std::vector<unsigned char> bytes(static_cast<size_t>(stored));
+  if (external) {
+    TESSEL_TRY(read_external(proto, options, what, type_str, stored, reinterpret_cast<char*>(bytes.data())));
+  } else if (proto.has_raw_data()) {
+    std::memcpy(bytes.data(), proto.raw_data().data(), bytes.size());
+  } else {
+    for (int64_t i = 0; i < stored; ++i) bytes[i] = static_cast<unsigned char>(proto.int32_data(static_cast<int>(i)));
+  }
+  Tensor tensor(dtype, shape);
+  if (stored > 0) unpack_low_precision(bytes.data(), tensor);
+  return tensor;
+}
+
+Expected<Tensor> read_strings(const pb::TensorProto& proto, const std::string& what, const std::vector<int64_t>& shape,
+                              int64_t numel) {
+  if (proto.has_raw_data())
+    return make_error("{}: string tensors cannot use raw_data (ONNX keeps them in string_data)", what);
+  if (proto.data_location() == pb::TensorProto::EXTERNAL)
+    return make_error("{}: string tensors cannot use external data", what);
+  if (proto.string_data_size() != numel)
+    return make_error("{} ({}) has {} elements but string_data holds {}", what, type_text(DType::String, shape), numel,
+                      proto.string_data_size());
+  Tensor tensor(DType::String, shape);
+  for (int64_t i = 0; i < numel; ++i) tensor.data<std::string>()[i] = proto.string_data(static_cast<int>(i));
+  return tensor;
 }
 
 }  // namespace
@@ -193,6 +277,17 @@ std::optional<DType> dtype_from_onnx(int32_t elem_type) {
     case kOnnxUint32: return DType::U32;
     case kOnnxUint64: return DType::U64;
     case kOnnxBFloat16: return DType::BF16;
+    case kOnnxString: return DType::String;
+    case kOnnxFloat8E4M3FN: return DType::F8E4M3FN;
+    case kOnnxFloat8E4M3FNUZ: return DType::F8E4M3FNUZ;
+    case kOnnxFloat8E5M2: return DType::F8E5M2;
+    case kOnnxFloat8E5M2FNUZ: return DType::F8E5M2FNUZ;
+    case kOnnxFloat8E8M0: return DType::F8E8M0;
+    case kOnnxFloat4E2M1: return DType::F4E2M1;
+    case kOnnxInt4: return DType::I4;
+    case kOnnxUint4: return DType::U4;
+    case kOnnxInt2: return DType::I2;
+    case kOnnxUint2: return DType::U2;
     default: return std::nullopt;
   }
 }
@@ -212,8 +307,19 @@ int32_t onnx_from_dtype(DType dtype) {
     case DType::U32: return kOnnxUint32;
     case DType::U64: return kOnnxUint64;
     case DType::Bool: return kOnnxBool;
-    default: return kOnnxUndefined;
+    case DType::F8E4M3FN: return kOnnxFloat8E4M3FN;
+    case DType::F8E4M3FNUZ: return kOnnxFloat8E4M3FNUZ;
+    case DType::F8E5M2: return kOnnxFloat8E5M2;
+    case DType::F8E5M2FNUZ: return kOnnxFloat8E5M2FNUZ;
+    case DType::F8E8M0: return kOnnxFloat8E8M0;
+    case DType::F4E2M1: return kOnnxFloat4E2M1;
+    case DType::I4: return kOnnxInt4;
+    case DType::U4: return kOnnxUint4;
+    case DType::I2: return kOnnxInt2;
+    case DType::U2: return kOnnxUint2;
+    case DType::String: return kOnnxString;
   }
+  return kOnnxUndefined;
 }
 
 std::string unsupported_elem_type(int32_t elem_type) {
@@ -245,6 +351,8 @@ Expected<Tensor> tensor_from_proto(const pb::TensorProto& proto, const TensorRea
                       options.max_bytes);
   if (proto.has_segment()) return make_error("{}: segmented tensors are not supported", what);
 
+  if (*dtype == DType::String) return read_strings(proto, what, shape, numel);
+  if (is_low_precision(*dtype)) return read_low_precision(proto, options, what, *dtype, shape, numel);
   Field field = typed_field(*dtype);
   int64_t typed = typed_count(proto, field);
   bool external = proto.data_location() == pb::TensorProto::EXTERNAL;
@@ -260,7 +368,8 @@ Expected<Tensor> tensor_from_proto(const pb::TensorProto& proto, const TensorRea
 
   Tensor tensor(*dtype, shape);
   if (external) {
-    TESSEL_TRY(read_external(proto, options, what, tensor));
+    TESSEL_TRY(read_external(proto, options, what, tensor.type_str(), static_cast<int64_t>(tensor.nbytes()),
+                             static_cast<char*>(tensor.raw_data())));
   } else if (proto.has_raw_data()) {
     if (nbytes > 0) std::memcpy(tensor.raw_data(), proto.raw_data().data(), static_cast<size_t>(nbytes));
   } else {
@@ -275,6 +384,23 @@ void tensor_to_proto(const Tensor& tensor, pb::TensorProto& proto) {
   proto.clear_dims();
   for (int64_t d : tensor.shape()) proto.add_dims(d);
   proto.set_data_type(onnx_from_dtype(tensor.dtype()));
+  if (tensor.dtype() == DType::String) {
+    proto.clear_string_data();
+    for (int64_t i = 0; i < tensor.numel(); ++i) proto.add_string_data(tensor.data<std::string>()[i]);
+    return;
+  }
+  if (is_low_precision(tensor.dtype())) {
+    // Pack: element i goes to byte i / per at bit offset (i % per) * bits.
+    int64_t per = elements_per_byte(tensor.dtype());
+    int bits = static_cast<int>(8 / per);
+    unsigned mask = (1u << bits) - 1;
+    std::string packed(static_cast<size_t>(packed_bytes(tensor.dtype(), tensor.numel())), '\0');
+    for (int64_t i = 0; i < tensor.numel(); ++i)
+      packed[i / per] = static_cast<char>(static_cast<unsigned char>(packed[i / per]) |
+                                          (tensor.data<uint8_t>()[i] & mask) << (bits * static_cast<int>(i % per)));
+    proto.set_raw_data(packed);
+    return;
+  }
   proto.set_raw_data(tensor.nbytes() == 0 ? std::string()
                                           : std::string(static_cast<const char*>(tensor.raw_data()), tensor.nbytes()));
 }
