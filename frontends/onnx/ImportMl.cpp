@@ -1,7 +1,7 @@
 // Importers for the ai.onnx.ml domain. Tree ensembles map to the IR's tree_ensemble op, whose node
 // arrays follow TreeEnsembleRegressor; TreeEnsemble (ml opset 5) is converted to that form, its
-// set-membership nodes becoming chains of equality tests. Binarizer, ArrayFeatureExtractor and numeric
-// LabelEncoder are compositions. Tessel has no string tensors, so string labels are unsupported.
+// set-membership nodes becoming chains of equality tests. Binarizer and ArrayFeatureExtractor are
+// compositions; LabelEncoder and CategoryMapper are label_encode ops (numbers and strings alike).
 #include <cmath>
 
 #include "frontends/onnx/ImportOps.h"
@@ -237,15 +237,22 @@ void import_tree_ensemble_regressor(NodeContext& ctx) {
 void import_tree_ensemble_classifier(NodeContext& ctx) {
   Value* x = ctx.input(0);
   if (!x) return;
-  if (ctx.has_attr("classlabels_strings"))
-    return (void)ctx.fail_unsupported(make_error("string class labels (Tessel has no string tensors)"));
   std::vector<int64_t> labels = ctx.attr_ints("classlabels_int64s");
-  if (labels.empty()) return (void)ctx.fail(make_error("TreeEnsembleClassifier needs classlabels_int64s"));
-  auto n = static_cast<int64_t>(labels.size());
+  std::vector<std::string> names = ctx.attr_strings("classlabels_strings");
+  if (labels.empty() == names.empty())
+    return (void)ctx.fail(make_error("TreeEnsembleClassifier needs one of classlabels_int64s and classlabels_strings"));
+  auto n = static_cast<int64_t>(names.empty() ? labels.size() : names.size());
   Value* scores = ctx.op(OpKind::TreeEnsemble, {x}, legacy_tree_attrs(ctx, "class", n));
   Value* best = ctx.op(OpKind::ArgMax, {scores}, {{"axis", int64_t{1}}, {"keepdims", int64_t{0}}});
-  ctx.set_output(0, ctx.op(OpKind::Gather, {ctx.constant(Tensor::of<int64_t>({n}, labels), "labels"), best}));
   ctx.set_output(1, scores);
+  if (names.empty())
+    return ctx.set_output(0, ctx.op(OpKind::Gather, {ctx.constant(Tensor::of<int64_t>({n}, labels), "labels"), best}));
+  // String labels: class index k -> names[k] (gather moves no strings; label_encode maps them).
+  std::vector<int64_t> indices(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) indices[static_cast<size_t>(k)] = k;
+  ctx.set_output(0, ctx.op(OpKind::LabelEncode, {best, ctx.constant(Tensor::of<int64_t>({n}, indices), "classes"),
+                                                 ctx.constant(Tensor::of<std::string>({n}, names), "labels"),
+                                                 ctx.constant(Tensor::of<std::string>({}, {""}), "no_label")}));
 }
 
 // Binarizer: 1 where x > threshold, else 0.
@@ -269,51 +276,96 @@ void import_array_feature_extractor(NodeContext& ctx) {
   ctx.set_output(0, picked);
 }
 
-// LabelEncoder with numeric keys and values: a chain of where(x == key, value, ...) ending in the default.
+namespace {
+
+// One of LabelEncoder's parallel key or value lists, from whichever attribute form the node uses.
+std::optional<Tensor> read_list(NodeContext& ctx, const std::string& stem) {
+  if (ctx.has_attr(stem + "_tensor")) return ctx.attr_tensor(stem + "_tensor");
+  if (ctx.has_attr(stem + "_int64s")) {
+    auto v = ctx.attr_ints(stem + "_int64s");
+    return Tensor::of<int64_t>({static_cast<int64_t>(v.size())}, v);
+  }
+  if (ctx.has_attr(stem + "_floats")) {
+    auto v = ctx.attr_floats(stem + "_floats");
+    return Tensor::from_doubles(DType::F32, {static_cast<int64_t>(v.size())}, v);
+  }
+  if (ctx.has_attr(stem + "_strings")) {
+    auto v = ctx.attr_strings(stem + "_strings");
+    return Tensor::of<std::string>({static_cast<int64_t>(v.size())}, v);
+  }
+  ctx.fail(make_error("LabelEncoder needs one of {0}_int64s, {0}_floats, {0}_strings or {0}_tensor", stem));
+  return std::nullopt;
+}
+
+// ONNX's defaults: "_Unused" for strings, -1 for integers, -0.0 for floats.
+std::optional<Tensor> read_default(NodeContext& ctx, DType dtype) {
+  if (ctx.has_attr("default_tensor")) {
+    auto t = ctx.attr_tensor("default_tensor");
+    if (!t) return std::nullopt;
+    if (t->numel() != 1) {
+      ctx.fail(make_error("LabelEncoder default_tensor must hold one element, got {}", t->type_str()));
+      return std::nullopt;
+    }
+    return t->reshaped({});
+  }
+  if (dtype == DType::String) return Tensor::of<std::string>({}, {ctx.attr_s("default_string", "_Unused")});
+  if (is_float(dtype)) return Tensor::from_doubles(dtype, {}, {ctx.attr_f("default_float", -0.0)});
+  return Tensor::from_doubles(dtype, {}, {static_cast<double>(ctx.attr_i("default_int64", -1))});
+}
+
+/// `t` in `dtype`: numeric lists convert (attribute lists are i64 or f32 whatever the tensor's type);
+/// strings and numbers do not mix.
+std::optional<Tensor> as_dtype(NodeContext& ctx, const Tensor& t, DType dtype, std::string_view what) {
+  if (t.dtype() == dtype) return t;
+  if (t.dtype() == DType::String || dtype == DType::String) {
+    ctx.fail(make_error("{} {} does not match {}", what, t.type_str(), dtype_name(dtype)));
+    return std::nullopt;
+  }
+  return Tensor::from_doubles(dtype, t.shape(), t.to_doubles());
+}
+
+// label_encode(x, keys, values, default).
+void emit_label_encode(NodeContext& ctx, Value* x, const Tensor& keys, const Tensor& values, const Tensor& fallback) {
+  auto k = as_dtype(ctx, keys, x->type().dtype, "the keys");
+  auto d = as_dtype(ctx, fallback, values.dtype(), "the default");
+  if (!k || !d) return;
+  if (k->numel() != values.numel())
+    return (void)ctx.fail(make_error("{} needs keys and values of equal length, got {} and {}", ctx.op_type(),
+                                     k->numel(), values.numel()));
+  ctx.set_output(0, ctx.op(OpKind::LabelEncode,
+                           {x, ctx.constant(*k, "keys"), ctx.constant(values, "values"), ctx.constant(*d, "default")}));
+}
+
+}  // namespace
+
+// LabelEncoder: keys and values from attributes (lists or tensors), as one label_encode op.
 void import_label_encoder(NodeContext& ctx) {
   Value* x = ctx.input(0);
   if (!x) return;
-  for (const char* name : {"keys_strings", "values_strings", "default_string"})
-    if (ctx.has_attr(name))
-      return (void)ctx.fail_unsupported(
-          make_error("string labels (attribute '{}'); Tessel has no string tensors", name));
-  auto read = [&](const char* ints, const char* floats, const char* tensor) -> std::optional<Tensor> {
-    if (ctx.has_attr(tensor)) return ctx.attr_tensor(tensor);
-    if (ctx.has_attr(ints)) {
-      auto v = ctx.attr_ints(ints);
-      return Tensor::of<int64_t>({static_cast<int64_t>(v.size())}, v);
-    }
-    if (ctx.has_attr(floats)) {
-      auto v = ctx.attr_floats(floats);
-      return Tensor::from_doubles(DType::F32, {static_cast<int64_t>(v.size())}, v);
-    }
-    return std::nullopt;
-  };
-  auto keys = read("keys_int64s", "keys_floats", "keys_tensor");
-  auto values = read("values_int64s", "values_floats", "values_tensor");
-  if (!keys || !values || keys->numel() != values->numel())
-    return (void)ctx.fail(make_error("LabelEncoder needs keys and values of equal length"));
-  if (keys->numel() > 4096) return (void)ctx.fail_unsupported(make_error("LabelEncoder with more than 4096 keys"));
-  Tensor fallback = Tensor::from_doubles(values->dtype(), {}, {values->dtype() == DType::F32 ? -0.0 : -1.0});
-  if (ctx.has_attr("default_tensor")) {
-    auto t = ctx.attr_tensor("default_tensor");
-    if (!t) return;
-    fallback = t->reshaped({});
-  } else if (ctx.has_attr("default_int64")) {
-    fallback = Tensor::of<int64_t>({}, {ctx.attr_i("default_int64", -1)});
-  } else if (ctx.has_attr("default_float")) {
-    fallback = Tensor::of<float>({}, {static_cast<float>(ctx.attr_f("default_float", -0.0))});
-  }
-  Value* result = ctx.constant(fallback.dtype() == values->dtype()
-                                   ? fallback
-                                   : Tensor::from_doubles(values->dtype(), {}, {fallback.get_double(0)}),
-                               "default");
-  for (int64_t k = keys->numel() - 1; k >= 0; --k) {
-    Value* key = ctx.scalar(keys->get_double(k), x->type().dtype);
-    Value* value = ctx.scalar(values->get_double(k), values->dtype());
-    result = ctx.op(OpKind::Where, {ctx.op(OpKind::Equal, {x, key}), value, result});
-  }
-  ctx.set_output(0, result);
+  auto keys = read_list(ctx, "keys");
+  auto values = read_list(ctx, "values");
+  if (!keys || !values) return;
+  auto fallback = read_default(ctx, values->dtype());
+  if (!fallback) return;
+  emit_label_encode(ctx, x, keys->reshaped({keys->numel()}), values->reshaped({values->numel()}), *fallback);
+}
+
+// CategoryMapper: strings -> int64 (cats_strings -> cats_int64s, default_int64) for a string input, the
+// reverse (default_string) for an int64 input.
+void import_category_mapper(NodeContext& ctx) {
+  Value* x = ctx.input(0);
+  if (!x) return;
+  auto strings = ctx.attr_strings("cats_strings");
+  auto ints = ctx.attr_ints("cats_int64s");
+  Tensor names = Tensor::of<std::string>({static_cast<int64_t>(strings.size())}, strings);
+  Tensor numbers = Tensor::of<int64_t>({static_cast<int64_t>(ints.size())}, ints);
+  DType dtype = x->type().dtype;
+  if (dtype == DType::String)
+    return emit_label_encode(ctx, x, names, numbers, Tensor::of<int64_t>({}, {ctx.attr_i("default_int64", -1)}));
+  if (dtype == DType::I64)
+    return emit_label_encode(ctx, x, numbers, names,
+                             Tensor::of<std::string>({}, {ctx.attr_s("default_string", "_Unused")}));
+  ctx.fail(make_error("CategoryMapper needs a string or int64 input, got {}", x->type().str()));
 }
 
 }  // namespace tessel::onnx

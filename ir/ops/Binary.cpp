@@ -1,7 +1,8 @@
 // The binary elementwise family, with numpy broadcasting and no implicit
 // promotion: arithmetic (add sub mul div pow mod) and min/max on numeric
-// dtypes, and/or/xor on bool, comparisons (-> bool). Integers wrap, integer
-// div and mod by zero give 0; floats follow IEEE and min/max propagate NaN.
+// dtypes, and/or/xor (logical on bool, bitwise on integers), comparisons
+// (-> bool; equal also on strings). Integers wrap, integer div and mod by zero
+// give 0; floats follow IEEE and min/max propagate NaN.
 #include <algorithm>
 #include <cmath>
 
@@ -27,9 +28,10 @@ bool is_comparison(OpKind kind) {
 Status check_operand(OpKind kind, const TensorType& type, std::string_view role) {
   std::string_view name = op_info(kind).name;
   if (is_logical(kind)) {
-    if (type.dtype == DType::Bool) return Status::success();
-    return make_error("{} needs bool operands, got {} for the {}", name, type.str(), role);
+    if (type.dtype == DType::Bool || is_integer(type.dtype)) return Status::success();
+    return make_error("{} needs bool or integer operands, got {} for the {}", name, type.str(), role);
   }
+  if (type.dtype == DType::String) return Status::success();  // the op table admits strings to equal only
   if (type.dtype != DType::Bool || kind == OpKind::Equal) return Status::success();
   return make_error("{} needs numeric (float or integer) operands, got {} for the {}", name, type.str(), role);
 }
@@ -214,11 +216,31 @@ Expected<Tensor> eval_compare(OpKind kind, const Tensor& a, const Tensor& b, con
   });
 }
 
-Tensor eval_logical(OpKind kind, const Tensor& a, const Tensor& b, const std::vector<int64_t>& shape) {
-  using E = Elem<DType::Bool>;
-  if (kind == OpKind::And) return map_binary<E, E, E>(a, b, shape, [](bool x, bool y) { return x && y; });
-  if (kind == OpKind::Or) return map_binary<E, E, E>(a, b, shape, [](bool x, bool y) { return x || y; });
-  return map_binary<E, E, E>(a, b, shape, [](bool x, bool y) { return x != y; });
+// Strings compare by bytes (no Unicode normalization).
+Tensor eval_string_equal(const Tensor& a, const Tensor& b, const std::vector<int64_t>& shape) {
+  Tensor out(DType::Bool, shape);
+  const auto* pa = a.data<std::string>();
+  const auto* pb = b.data<std::string>();
+  auto* dst = out.data<uint8_t>();
+  for_each_broadcast<2>(shape, {a.shape(), b.shape()},
+                        [&](int64_t i, const std::array<int64_t, 2>& at) { dst[i] = pa[at[0]] == pb[at[1]] ? 1 : 0; });
+  return out;
+}
+
+// Logical on bool; bitwise on integers (the same operation on the bits).
+Expected<Tensor> eval_logical(OpKind kind, const Tensor& a, const Tensor& b, const std::vector<int64_t>& shape) {
+  return visit_elem(a.dtype(), [&](auto elem) -> Expected<Tensor> {
+    using E = decltype(elem);
+    using C = typename E::Compute;
+    if constexpr (std::is_integral_v<C>) {
+      auto map = [&](auto fn) -> Expected<Tensor> { return map_binary<E, E, E>(a, b, shape, fn); };
+      if (kind == OpKind::And) return map([](C x, C y) { return static_cast<C>(x & y); });
+      if (kind == OpKind::Or) return map([](C x, C y) { return static_cast<C>(x | y); });
+      return map([](C x, C y) { return static_cast<C>(x ^ y); });
+    } else {
+      return unsupported_dtype(op_info(kind).name, E::kDType);
+    }
+  });
 }
 
 Expected<Tensor> eval_arithmetic(OpKind kind, const AttrReader& attrs, const Tensor& a, const Tensor& b,
@@ -252,9 +274,10 @@ Expected<std::vector<Tensor>> eval_binary(const EvalContext& ctx) {
   TESSEL_TRY(check_binary(ctx.kind, ctx.attrs, {a.dtype(), to_shape(a.shape())}, {b.dtype(), to_shape(b.shape())}));
   auto shape = broadcast_shapes(a.shape(), b.shape());
   if (!shape) return make_error("{}: {}", op_info(ctx.kind).name, shape.error().message);
+  if (a.dtype() == DType::String) return std::vector<Tensor>{eval_string_equal(a, b, *shape)};
   Expected<Tensor> result = ctx.kind == OpKind::Pow   ? eval_pow(a, b, *shape)
                             : is_comparison(ctx.kind) ? eval_compare(ctx.kind, a, b, *shape)
-                            : is_logical(ctx.kind)    ? Expected<Tensor>(eval_logical(ctx.kind, a, b, *shape))
+                            : is_logical(ctx.kind)    ? eval_logical(ctx.kind, a, b, *shape)
                                                       : eval_arithmetic(ctx.kind, ctx.attrs, a, b, *shape);
   if (!result) return result.error();
   return std::vector<Tensor>{std::move(*result)};

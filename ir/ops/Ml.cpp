@@ -16,12 +16,18 @@
 // - SOFTMAX_ZERO leaves entries that are exactly 0 at 0 and takes the softmax over the others (a row
 //   of zeros stays zero). PROBIT is the exact inverse standard normal CDF (onnxruntime uses a
 //   closed-form approximation, so its results can differ slightly); outside [0, 1] it gives NaN.
+//
+// label_encode (ONNX-ML LabelEncoder and CategoryMapper) maps each element of x through the parallel
+// 1-D tensors keys -> values, else to the scalar default. Keys compare like `equal` (strings by bytes),
+// except that a NaN key matches every NaN input; a repeated key maps to its last value (as ONNX says).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "ir/ops/Families.h"
@@ -295,9 +301,91 @@ Status score_row(const Ensemble& ensemble, const double* row, std::vector<double
   return Status::success();
 }
 
+// ---- label_encode -----------------------------------------------------------------------------------
+
+Expected<std::vector<TensorType>> infer_label_encode(const ShapeContext& ctx) {
+  const TensorType &x = ctx.operand(0), &keys = ctx.operand(1), &values = ctx.operand(2), &fallback = ctx.operand(3);
+  if (keys.dtype != x.dtype)
+    return make_error("label_encode keys must have the input's dtype, got keys {} for input {}", keys.str(), x.str());
+  if (keys.rank() != 1 || values.rank() != 1)
+    return make_error("label_encode keys and values must be 1-D, got {} and {}", keys.str(), values.str());
+  if (keys.shape[0] != values.shape[0])
+    return make_error("label_encode keys and values must have the same length, got {} and {}", keys.str(),
+                      values.str());
+  if (fallback.dtype != values.dtype || fallback.rank() != 0)
+    return make_error("label_encode default must be a scalar of the values' dtype, got {} for values {}",
+                      fallback.str(), values.str());
+  return std::vector<TensorType>{{values.dtype, x.shape}};
+}
+
+/// For each element of x, the index of its key in `keys` (the last one if repeated), or -1.
+std::vector<int64_t> key_indices(const Tensor& x, const Tensor& keys) {
+  std::vector<int64_t> found(static_cast<size_t>(x.numel()), -1);
+  if (x.dtype() == DType::String) {
+    std::unordered_map<std::string_view, int64_t> index;
+    for (int64_t k = 0; k < keys.numel(); ++k) index[keys.data<std::string>()[k]] = k;
+    for (int64_t i = 0; i < x.numel(); ++i)
+      if (auto it = index.find(x.data<std::string>()[i]); it != index.end()) found[i] = it->second;
+    return found;
+  }
+  if (is_float(x.dtype())) {
+    // Exact for every float dtype; -0 and +0 are one key, as they are equal.
+    std::map<double, int64_t> index;
+    int64_t nan_key = -1;
+    for (int64_t k = 0; k < keys.numel(); ++k) {
+      double key = keys.get_double(k);
+      if (std::isnan(key))
+        nan_key = k;
+      else
+        index[key] = k;
+    }
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      double value = x.get_double(i);
+      if (std::isnan(value)) {
+        found[i] = nan_key;
+      } else if (auto it = index.find(value); it != index.end()) {
+        found[i] = it->second;
+      }
+    }
+    return found;
+  }
+  std::unordered_map<int64_t, int64_t> index;  // integers and bool: exact as int64 bit patterns
+  for (int64_t k = 0; k < keys.numel(); ++k) index[keys.get_int(k)] = k;
+  for (int64_t i = 0; i < x.numel(); ++i)
+    if (auto it = index.find(x.get_int(i)); it != index.end()) found[i] = it->second;
+  return found;
+}
+
+Expected<std::vector<Tensor>> eval_label_encode(const EvalContext& ctx) {
+  const Tensor &x = ctx.input(0), &keys = ctx.input(1), &values = ctx.input(2), &fallback = ctx.input(3);
+  if (keys.dtype() != x.dtype() || keys.rank() != 1 || values.rank() != 1 || keys.numel() != values.numel() ||
+      fallback.dtype() != values.dtype() || fallback.rank() != 0)
+    return make_error("label_encode got keys {}, values {} and default {} for input {}", keys.type_str(),
+                      values.type_str(), fallback.type_str(), x.type_str());
+  std::vector<int64_t> found = key_indices(x, keys);
+  Tensor result(values.dtype(), x.shape());
+  if (values.dtype() == DType::String) {
+    for (int64_t i = 0; i < x.numel(); ++i)
+      result.data<std::string>()[i] =
+          found[i] < 0 ? fallback.data<std::string>()[0] : values.data<std::string>()[found[i]];
+    return std::vector<Tensor>{result};
+  }
+  // Other dtypes: copy the element's bytes, so that every dtype (f16 and bool included) is kept exactly.
+  const size_t size = dtype_size(values.dtype());
+  auto* dst = static_cast<unsigned char*>(result.raw_data());
+  const auto* from_values = static_cast<const unsigned char*>(values.raw_data());
+  const auto* from_default = static_cast<const unsigned char*>(fallback.raw_data());
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const unsigned char* src = found[i] < 0 ? from_default : from_values + static_cast<size_t>(found[i]) * size;
+    std::memcpy(dst + static_cast<size_t>(i) * size, src, size);
+  }
+  return std::vector<Tensor>{result};
+}
+
 }  // namespace
 
 Expected<std::vector<TensorType>> infer_ml(const ShapeContext& ctx) {
+  if (ctx.kind == OpKind::LabelEncode) return infer_label_encode(ctx);
   TESSEL_ASSIGN(Ensemble ensemble, build_ensemble(ctx.attrs));
   if (!ctx.has_operand(0)) return make_error("tree_ensemble needs its operand X");
   const TensorType& x = ctx.operand(0);
@@ -306,6 +394,7 @@ Expected<std::vector<TensorType>> infer_ml(const ShapeContext& ctx) {
 }
 
 Expected<std::vector<Tensor>> eval_ml(const EvalContext& ctx) {
+  if (ctx.kind == OpKind::LabelEncode) return eval_label_encode(ctx);
   TESSEL_ASSIGN(Ensemble ensemble, build_ensemble(ctx.attrs));
   const Tensor& x = ctx.input(0);
   TESSEL_TRY(check_input({x.dtype(), to_shape(x.shape())}, ensemble));

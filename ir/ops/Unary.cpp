@@ -1,8 +1,10 @@
 // The unary elementwise family: neg, abs, sign, relu, clip (numeric), the
-// float-only math (exp ... atanh, gelu, floor/ceil/round), not (bool) and the
-// float tests is_nan / is_inf (-> bool). Result shape = operand shape.
+// float-only math (exp ... atanh, gelu, floor/ceil/round), not (logical on bool,
+// bitwise on integers), the float tests is_nan / is_inf (-> bool) and bitcast
+// (the same bits as another dtype of equal size). Result shape = operand shape.
 // f16/bf16 compute in float and round back per op; f32 computes in float.
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 #include "ir/ops/Elementwise.h"
@@ -17,6 +19,8 @@ enum class Accepts {
   Signed,   ///< floats and signed integers (neg of an unsigned value is not meaningful)
   Numeric,  ///< floats and all integers
   Bool,
+  BoolOrInteger,  ///< logical on bool, bitwise on integers
+  Any,            ///< every compute dtype
 };
 
 Accepts accepts(OpKind kind) {
@@ -26,7 +30,8 @@ Accepts accepts(OpKind kind) {
     case OpKind::Sign:
     case OpKind::Relu:
     case OpKind::Clip: return Accepts::Numeric;
-    case OpKind::Not: return Accepts::Bool;
+    case OpKind::Not: return Accepts::BoolOrInteger;
+    case OpKind::Bitcast: return Accepts::Any;
     default: return Accepts::Float;
   }
 }
@@ -47,7 +52,28 @@ Status check_dtype(OpKind kind, const TensorType& type) {
     case Accepts::Bool:
       if (dtype == DType::Bool) return Status::success();
       return make_error("{} needs a bool operand, got {}", name, type.str());
+    case Accepts::BoolOrInteger:
+      if (dtype == DType::Bool || is_integer(dtype)) return Status::success();
+      return make_error("{} needs a bool or integer operand, got {}", name, type.str());
+    case Accepts::Any: return Status::success();
   }
+  return Status::success();
+}
+
+bool is_compute_dtype(DType dtype) {
+  for (DType d : kComputeDTypes)
+    if (d == dtype) return true;
+  return false;
+}
+
+// bitcast keeps every bit, so both dtypes must have the same element size (bool counts as one byte).
+Status check_bitcast(const AttrReader& attrs, const TensorType& type) {
+  DType to = attrs.type("to");
+  if (!is_compute_dtype(to))
+    return make_error("bitcast target must be a numeric or bool dtype, got {}", dtype_name(to));
+  if (dtype_size(to) != dtype_size(type.dtype))
+    return make_error("bitcast needs element types of the same size, got {} ({} bytes) to {} ({} bytes)", type.str(),
+                      dtype_size(type.dtype), dtype_name(to), dtype_size(to));
   return Status::success();
 }
 
@@ -66,11 +92,39 @@ Status check_attrs(OpKind kind, const AttrReader& attrs) {
 
 Status check_unary(OpKind kind, const AttrReader& attrs, const TensorType& type) {
   TESSEL_TRY(check_dtype(kind, type));
+  if (kind == OpKind::Bitcast) TESSEL_TRY(check_bitcast(attrs, type));
   return check_attrs(kind, attrs);
 }
 
-DType result_dtype(OpKind kind, DType operand) {
+DType result_dtype(OpKind kind, const AttrReader& attrs, DType operand) {
+  if (kind == OpKind::Bitcast) return attrs.type("to");
   return kind == OpKind::IsNan || kind == OpKind::IsInf ? DType::Bool : operand;
+}
+
+// ---- not and bitcast -------------------------------------------------------------------------------
+
+Expected<Tensor> eval_not(const Tensor& x) {
+  return visit_elem(x.dtype(), [&](auto elem) -> Expected<Tensor> {
+    using E = decltype(elem);
+    using C = typename E::Compute;
+    if constexpr (E::kDType == DType::Bool)
+      return map_unary<E, E>(x, [](bool v) { return !v; });
+    else if constexpr (std::is_integral_v<C>)
+      return map_unary<E, E>(x, [](C v) { return static_cast<C>(~v); });
+    else
+      return unsupported_dtype("not", E::kDType);
+  });
+}
+
+// Copies the bytes; a bool result is normalized to 0/1 (x != 0), since bool holds only those.
+Tensor eval_bitcast(const Tensor& x, DType to) {
+  Tensor out(to, x.shape());
+  if (x.nbytes() != 0) std::memcpy(out.raw_data(), x.raw_data(), x.nbytes());
+  if (to == DType::Bool) {
+    auto* bytes = out.data<uint8_t>();
+    for (int64_t i = 0, n = out.numel(); i < n; ++i) bytes[i] = bytes[i] != 0 ? 1 : 0;
+  }
+  return out;
 }
 
 // ---- Float kernels ----------------------------------------------------------------------------------
@@ -189,14 +243,17 @@ Expected<Tensor> eval_int(OpKind kind, const AttrReader& attrs, const Tensor& x)
 Expected<std::vector<TensorType>> infer_unary(const ShapeContext& ctx) {
   const TensorType& x = ctx.operand(0);
   TESSEL_TRY(check_unary(ctx.kind, ctx.attrs, x));
-  return std::vector<TensorType>{{result_dtype(ctx.kind, x.dtype), x.shape}};
+  return std::vector<TensorType>{{result_dtype(ctx.kind, ctx.attrs, x.dtype), x.shape}};
 }
 
 Expected<std::vector<Tensor>> eval_unary(const EvalContext& ctx) {
   const Tensor& x = ctx.input(0);
   TESSEL_TRY(check_unary(ctx.kind, ctx.attrs, TensorType{x.dtype(), to_shape(x.shape())}));
-  if (ctx.kind == OpKind::Not)
-    return std::vector<Tensor>{map_unary<Elem<DType::Bool>, Elem<DType::Bool>>(x, [](bool v) { return !v; })};
+  if (ctx.kind == OpKind::Not) {
+    TESSEL_ASSIGN(Tensor result, eval_not(x));
+    return std::vector<Tensor>{std::move(result)};
+  }
+  if (ctx.kind == OpKind::Bitcast) return std::vector<Tensor>{eval_bitcast(x, ctx.attrs.type("to"))};
   TESSEL_ASSIGN(Tensor result, visit_elem(x.dtype(), [&](auto elem) -> Expected<Tensor> {
                   using E = decltype(elem);
                   if constexpr (kIsFloatElem<E>)
