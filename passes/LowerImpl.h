@@ -1,0 +1,97 @@
+// Private to the lowering (passes/Lower*.cpp): the value inliner that turns elementwise and injective
+// tensor ops into expressions at an index, the anchor description (iteration domain, accumulators,
+// update and finalize) that each anchor family provides, and the loop-nest builder that applies a
+// schedule to an anchor.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ir/Module.h"
+#include "ir/Schedule.h"
+#include "ir/loop/LoopIR.h"
+
+namespace tessel::lower {
+
+using loop::Expr;
+using loop::Stmt;
+
+/// f32 for f16/bf16 (which compute in float and round per op), the dtype itself otherwise.
+DType compute_dtype(DType dtype);
+/// `value` (in compute_dtype(dtype)) rounded to `dtype` and back: the per-op rounding of f16/bf16.
+Expr round_to(DType dtype, const Expr& value);
+/// Row-major flat index of `index` in `shape`.
+Expr flat_index(const std::vector<Expr>& index, const Shape& shape);
+/// The index in `shape` of row-major flat offset `flat`.
+std::vector<Expr> unflatten(Expr flat, const Shape& shape);
+/// "lower: op 'x' ..." errors.
+Error op_error(const Op& op, const std::string& message);
+
+/// Expressions for tensor values at an index. Function inputs, constants and materialized values are
+/// loads from buffers; elementwise ops are inlined; injective ops remap the index.
+class Inliner {
+ public:
+  explicit Inliner(const Module* module) : module_(module) {}
+
+  /// The value of `v` at `index` (one i64 expression per dim), in compute_dtype(v's dtype).
+  Expected<Expr> value_at(const Value* v, const std::vector<Expr>& index);
+
+  /// Reads `v` from buffer `name` from now on.
+  void bind_buffer(const Value* v, std::string name) { buffers_[v] = std::move(name); }
+  /// Uses `e` for `v` (only valid at the index of the nest being built: a fused anchor's value).
+  void substitute(const Value* v, Expr e) { subst_[v] = std::move(e); }
+  void clear_substitute(const Value* v) { subst_.erase(v); }
+
+  /// Constant buffers the kernel needs: buffer name -> module constant name.
+  const std::map<std::string, std::string>& constant_buffers() const { return constant_buffers_; }
+
+ private:
+  Expected<Expr> op_at(const Op& op, const Value* v, const std::vector<Expr>& index);
+  Expected<Expr> unary_at(const Op& op, const std::vector<Expr>& index);
+  Expected<Expr> binary_at(const Op& op, const std::vector<Expr>& index);
+  Expected<Expr> shape_op_at(const Op& op, const Value* v, const std::vector<Expr>& index);
+  Expected<Expr> constant_at(const Op& op, const std::vector<Expr>& index);
+  /// Value of operand `i` of `op` read with numpy broadcasting into the result's `index`.
+  Expected<Expr> broadcast_operand(const Op& op, size_t i, const std::vector<Expr>& index);
+
+  const Module* module_;
+  std::map<const Value*, std::string> buffers_;
+  std::map<const Value*, Expr> subst_;
+  std::map<std::string, std::string> constant_buffers_;
+};
+
+/// A reduction-style accumulator of an anchor.
+struct Accumulator {
+  DType dtype;
+  Expr init;
+};
+
+/// What lowering needs from an anchor op (or from an output computed without one).
+struct Anchor {
+  std::vector<DomainAxis> axes;  ///< spatial axes (one per result dim, in order), then reduction axes
+  size_t num_spatial = 0;
+  std::vector<Accumulator> accs;
+  /// New accumulator values from the axis variables (spatial then reduction) and the current ones.
+  std::function<Expected<std::vector<Expr>>(const std::vector<Expr>& axes, const std::vector<Expr>& accs)> update;
+  /// The anchor's result (compute dtype) at the spatial index, from the final accumulator values.
+  std::function<Expected<Expr>(const std::vector<Expr>& spatial, const std::vector<Expr>& accs)> finalize;
+};
+
+/// Whether `op` is an anchor (matmul, gemm, conv, pool, reduction) rather than an inlinable op.
+bool is_anchor(const Op& op);
+/// Checks that lowering knows the op; the error names it and says what to do.
+Status check_lowerable(const Op& op);
+/// The anchor description of `op`, reading its operands through `inliner`.
+Expected<Anchor> make_anchor(const Op& op, Inliner& inliner);
+/// An anchor-less nest that computes `v` elementwise over its shape.
+Anchor elementwise_anchor(const Value* v, Inliner& inliner);
+
+/// Stores the final value of a nest at its spatial index.
+using StoreFn = std::function<Expected<Stmt>(const std::vector<Expr>& spatial, const Expr& value)>;
+
+/// The loop nest computing `anchor` under `schedule` (validated by the caller), storing through `store`.
+Expected<Stmt> build_nest(const Anchor& anchor, const Schedule& schedule, const StoreFn& store);
+
+}  // namespace tessel::lower

@@ -1,0 +1,221 @@
+// lower_kernel: plans which anchors fuse into an output's store and which are materialized, builds one
+// loop nest per materialized anchor and per output, and cleans the result up (simplify, vectorize,
+// simplify). See LowerKernel.h for the contract.
+#include "passes/LowerKernel.h"
+
+#include <cctype>
+#include <functional>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "ir/loop/Transforms.h"
+#include "passes/LowerImpl.h"
+
+namespace tessel {
+
+using namespace loop;  // NOLINT
+using lower::Anchor;
+using lower::Inliner;
+
+namespace {
+
+std::string sanitize(const std::string& name, const std::string& fallback, std::set<std::string>& used) {
+  std::string out;
+  for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = fallback + out;
+  std::string unique = out;
+  for (int i = 1; used.count(unique); ++i) unique = fmt::format("{}_{}", out, i);
+  used.insert(unique);
+  return unique;
+}
+
+bool is_elementwise(const Op& op) {
+  switch (op_info(op.kind()).family) {
+    case OpFamily::Unary:
+    case OpFamily::Binary:
+    case OpFamily::Select:
+    case OpFamily::Cast: return true;
+    default: return false;
+  }
+}
+
+/// Which anchors fuse into which output and which are materialized.
+struct Plan {
+  std::vector<const Op*> fused;         ///< per output: the anchor computed in its nest, or null
+  std::vector<const Op*> materialized;  ///< in function order
+};
+
+class Planner {
+ public:
+  Expected<Plan> run(const Function& body) {
+    for (const Op* op : body.ops()) TESSEL_TRY(lower::check_lowerable(*op));
+    const auto& outputs = body.outputs();
+    std::vector<std::map<const Op*, bool>> per_output(outputs.size());
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      std::set<std::pair<const Value*, bool>> seen;
+      walk(outputs[k], true, per_output[k], seen);
+      for (auto& [anchor, aligned] : per_output[k]) ++roots_[anchor];
+    }
+    // Anchors read by other anchors' operands are reached from those roots too.
+    std::vector<const Op*> work;
+    for (auto& [anchor, count] : roots_) work.push_back(anchor);
+    std::set<const Op*> expanded;
+    while (!work.empty()) {
+      const Op* anchor = work.back();
+      work.pop_back();
+      if (!expanded.insert(anchor).second) continue;
+      std::map<const Op*, bool> found;
+      std::set<std::pair<const Value*, bool>> seen;
+      for (const Value* operand : anchor->operands())
+        if (operand) walk(operand, false, found, seen);
+      for (auto& [a, aligned] : found) {
+        ++roots_[a];
+        work.push_back(a);
+      }
+    }
+    Plan plan;
+    std::set<const Op*> fused;
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      const Op* f = nullptr;
+      if (per_output[k].size() == 1) {
+        auto [anchor, aligned] = *per_output[k].begin();
+        if (aligned && roots_[anchor] == 1) f = anchor;
+      }
+      plan.fused.push_back(f);
+      if (f) fused.insert(f);
+    }
+    for (const Op* op : body.ops())
+      if (roots_.count(op) && !fused.count(op)) plan.materialized.push_back(op);
+    return plan;
+  }
+
+ private:
+  /// Records the anchors reachable from `v` through inlinable ops; `aligned` while every op on the path
+  /// is elementwise without broadcasting that operand, or a view (reshape, squeeze, unsqueeze), so that
+  /// the anchor's nest visits each output element exactly once.
+  void walk(const Value* v, bool aligned, std::map<const Op*, bool>& found,
+            std::set<std::pair<const Value*, bool>>& seen) {
+    if (!seen.insert({v, aligned}).second) return;
+    const Op* op = v->producer();
+    if (!op) return;
+    if (lower::is_anchor(*op)) {
+      auto [it, inserted] = found.emplace(op, aligned);
+      if (!inserted) it->second = it->second && aligned;
+      return;
+    }
+    bool view = op->kind() == OpKind::Reshape || op->kind() == OpKind::Squeeze || op->kind() == OpKind::Unsqueeze;
+    for (const Value* operand : op->operands()) {
+      if (!operand) continue;
+      bool same = operand->type().shape == v->type().shape;
+      walk(operand, aligned && (view || (is_elementwise(*op) && same)), found, seen);
+    }
+  }
+
+  std::map<const Op*, int> roots_;
+};
+
+Expr to_storage(const Expr& value, DType dtype) {
+  if (value->type.elem == dtype) return value;
+  return cast(Type{dtype, value->type.lanes}, value);
+}
+
+Expected<Anchor> output_anchor(const Plan& plan, const Function& body, size_t k, Inliner& inliner) {
+  if (plan.fused[k]) return lower::make_anchor(*plan.fused[k], inliner);
+  return lower::elementwise_anchor(body.outputs()[k], inliner);
+}
+
+}  // namespace
+
+Expected<std::vector<DomainAxis>> iteration_domain(const Function& body) {
+  if (body.outputs().empty()) return make_error("lower: function @{} has no outputs", body.name());
+  TESSEL_ASSIGN(Plan plan, Planner().run(body));
+  Inliner inliner(body.module());
+  TESSEL_ASSIGN(Anchor anchor, output_anchor(plan, body, 0, inliner));
+  return anchor.axes;
+}
+
+Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedule, const Target& target) {
+  if (body.outputs().empty()) return make_error("lower: function @{} has no outputs", body.name());
+  TESSEL_ASSIGN(Plan plan, Planner().run(body));
+  if (!schedule.shared.empty())
+    return make_error("lower: shared-memory staging (shared={}) is not lowered yet", fmt::join(schedule.shared, ","))
+        .with_hint("drop the shared field; gpu_blocks and gpu_threads are lowered");
+  if (target.arch != TargetArch::Cuda && !schedule.gpu_blocks.empty())
+    return make_error("lower: schedule maps GPU blocks but the target {} is a CPU", target.name);
+  Inliner inliner(body.module());
+  Kernel kernel;
+  std::set<std::string> used;
+  kernel.name = sanitize(body.name(), "k", used);
+  for (size_t i = 0; i < body.inputs().size(); ++i) {
+    const Value* in = body.inputs()[i];
+    std::string name = sanitize(in->name(), "in", used);
+    kernel.buffers.push_back({name, in->type().dtype, in->type().shape, BufferRole::Input, {}});
+    inliner.bind_buffer(in, name);
+  }
+  std::vector<std::string> out_names;
+  for (size_t k = 0; k < body.outputs().size(); ++k) {
+    const Value* out = body.outputs()[k];
+    std::string hint = k < body.output_names().size() ? body.output_names()[k] : "";
+    out_names.push_back(sanitize(hint.empty() ? fmt::format("out{}", k) : hint, "out", used));
+    kernel.buffers.push_back({out_names.back(), out->type().dtype, out->type().shape, BufferRole::Output, {}});
+  }
+
+  std::vector<Stmt> nests;
+  std::vector<std::pair<std::string, const Value*>> temps;
+  for (const Op* anchor_op : plan.materialized) {
+    const Value* result = anchor_op->result();
+    std::string name = sanitize(fmt::format("t{}", temps.size()), "t", used);
+    TESSEL_ASSIGN(Anchor anchor, lower::make_anchor(*anchor_op, inliner));
+    auto store_fn = [&](const std::vector<Expr>& sp, const Expr& value) -> Expected<Stmt> {
+      return store(name, lower::flat_index(sp, result->type().shape), to_storage(value, result->type().dtype));
+    };
+    TESSEL_ASSIGN(Stmt nest, lower::build_nest(anchor, Schedule{}, store_fn));
+    nests.push_back(nest);
+    inliner.bind_buffer(result, name);
+    temps.emplace_back(name, result);
+  }
+  for (size_t k = 0; k < body.outputs().size(); ++k) {
+    const Value* out = body.outputs()[k];
+    const Op* fused = plan.fused[k];
+    TESSEL_ASSIGN(Anchor anchor, output_anchor(plan, body, k, inliner));
+    if (k == 0) {
+      std::vector<std::string> notes;
+      Status valid = validate_schedule(schedule, anchor.axes, &notes);
+      if (!valid.ok()) return valid.error().at("kernel " + kernel.name + " " + domain_str(anchor.axes));
+    }
+    auto store_fn = [&](const std::vector<Expr>& sp, const Expr& value) -> Expected<Stmt> {
+      Expr result = value;
+      std::vector<Expr> out_index = sp;
+      if (fused) {
+        // The anchor's nest runs over the anchor's shape; views after it keep the flat offset.
+        const Shape& anchor_shape = fused->result()->type().shape;
+        if (anchor_shape != out->type().shape)
+          out_index = lower::unflatten(lower::flat_index(sp, anchor_shape), out->type().shape);
+        inliner.substitute(fused->result(), value);
+        auto epilogue = inliner.value_at(out, out_index);
+        inliner.clear_substitute(fused->result());
+        if (!epilogue) return epilogue.error();
+        result = *epilogue;
+      }
+      Expr flat =
+          fused ? lower::flat_index(sp, fused->result()->type().shape) : lower::flat_index(sp, out->type().shape);
+      return store(out_names[k], flat, to_storage(result, out->type().dtype));
+    };
+    TESSEL_ASSIGN(Stmt nest, lower::build_nest(anchor, k == 0 ? schedule : Schedule{}, store_fn));
+    nests.push_back(nest);
+  }
+  Stmt stmt = block(nests);
+  for (size_t t = temps.size(); t-- > 0;)
+    stmt = allocate(temps[t].first, temps[t].second->type().dtype, dim_expr(shape_numel(temps[t].second->type().shape)),
+                    MemoryKind::Heap, stmt);
+  for (const auto& [buffer, constant] : inliner.constant_buffers()) {
+    const Tensor* tensor = body.module()->constant(constant);
+    kernel.buffers.push_back({buffer, tensor->dtype(), to_shape(tensor->shape()), BufferRole::Constant, constant});
+  }
+  kernel.body = simplify(vectorize_loops(simplify(stmt)));
+  return kernel;
+}
+
+}  // namespace tessel

@@ -1,0 +1,221 @@
+// The loop-nest builder: applies a schedule to an anchor's iteration domain.
+//
+// Each axis becomes one or more loops ("levels"): the outer level at the axis' place in the order, a
+// tile level (a.i), a vector level (a.v, innermost) and an unroll level (a.u, right after the outer
+// one). Loops after the first reduction loop form the accumulation part; the spatial loops among them
+// (the tile) index a local accumulator, so the nest reads
+//
+//   outer loops { allocate acc[tile] local { init over tile; update over inner loops; finalize over tile } }
+//
+// and the epilogue runs in the finalize loop, at the store. A vectorized axis is split exactly (main
+// nest over floor(E/W)*W elements) and its ragged end runs in a second, scalar copy of the nest.
+// Non-dividing tiles and unroll splits round up and guard the statements with `index < extent`.
+#include <fmt/format.h>
+
+#include "ir/loop/Text.h"
+#include "ir/loop/Transforms.h"
+#include "passes/LowerImpl.h"
+
+namespace tessel::lower {
+
+using namespace loop;  // NOLINT
+
+namespace {
+
+enum class Place { Outer, Thread, ReduceTile, SpatialTile, Vector };
+
+struct Level {
+  std::string var;
+  Expr min, extent;
+  int64_t stride = 1;
+  ForKind kind = ForKind::Serial;
+  Place place = Place::Outer;
+  size_t axis = 0;
+};
+
+struct AxisPlan {
+  std::vector<Level> levels;
+  Expr base = int_imm(0);  ///< added to the sum of level vars * strides (the tail's start)
+  bool guard = false;      ///< the levels may overshoot the extent
+};
+
+Expr ceil_div(const Expr& e, int64_t d) { return simplify((e + int_imm(d - 1)) / int_imm(d)); }
+
+bool divides(const Dim& extent, int64_t factor) {
+  auto c = extent.as_const();
+  return c && *c % factor == 0;
+}
+
+/// The loops of one axis. In the tail nest of a vectorized axis, that axis is one serial loop over the
+/// elements the main nest leaves.
+AxisPlan plan_axis(const DomainAxis& axis, size_t index, const Schedule& s, bool tail) {
+  AxisPlan plan;
+  const std::string& a = axis.name;
+  Expr extent = dim_expr(axis.extent);
+  int64_t tile = s.tile_of(a), width = s.vector_width_of(a), unroll = s.unroll_of(a);
+  bool parallel = std::find(s.parallel.begin(), s.parallel.end(), a) != s.parallel.end();
+  bool block = std::find(s.gpu_blocks.begin(), s.gpu_blocks.end(), a) != s.gpu_blocks.end();
+  bool thread = std::find(s.gpu_threads.begin(), s.gpu_threads.end(), a) != s.gpu_threads.end();
+  ForKind outer_kind = parallel ? ForKind::Parallel : block ? ForKind::GpuBlock : ForKind::Serial;
+  Place tile_place = thread ? Place::Thread : axis.reduction ? Place::ReduceTile : Place::SpatialTile;
+  auto level = [&](std::string var, Expr ext, int64_t stride, ForKind kind, Place place) {
+    plan.levels.push_back({std::move(var), int_imm(0), simplify(ext), stride, kind, place, index});
+  };
+  if (width) {
+    int64_t chunk = tile ? tile : width;
+    Expr main_end = simplify((extent / int_imm(chunk)) * int_imm(chunk));
+    if (tail) {
+      plan.base = main_end;
+      level(a, extent - main_end, 1, ForKind::Serial, Place::Outer);
+      return plan;
+    }
+    level(a + ".o", extent / int_imm(chunk), chunk, outer_kind, Place::Outer);
+    if (tile) level(a + ".i", int_imm(tile / width), width, unroll ? ForKind::Unrolled : ForKind::Serial, tile_place);
+    level(a + ".v", int_imm(width), 1, ForKind::Vectorized, Place::Vector);
+    return plan;
+  }
+  if (tile) {
+    plan.guard = !divides(axis.extent, tile);
+    level(a + ".o", ceil_div(extent, tile), tile, outer_kind, Place::Outer);
+    level(a + ".i", int_imm(tile), 1,
+          thread   ? ForKind::GpuThread
+          : unroll ? ForKind::Unrolled
+                   : ForKind::Serial,
+          tile_place);
+    return plan;
+  }
+  if (unroll) {
+    auto c = axis.extent.as_const();
+    if (c && unroll >= *c) {
+      level(a, extent, 1, ForKind::Unrolled, Place::Outer);
+      return plan;
+    }
+    plan.guard = !divides(axis.extent, unroll);
+    level(a + ".o", ceil_div(extent, unroll), unroll, outer_kind, Place::Outer);
+    level(a + ".u", int_imm(unroll), 1, ForKind::Unrolled, Place::Outer);
+    return plan;
+  }
+  level(a, extent, 1, outer_kind, Place::Outer);
+  return plan;
+}
+
+Stmt wrap(const std::vector<const Level*>& loops, Stmt body) {
+  for (size_t i = loops.size(); i-- > 0;)
+    body = for_loop(loops[i]->var, loops[i]->min, loops[i]->extent, loops[i]->kind, body);
+  return body;
+}
+
+Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn& store_fn, bool tail) {
+  const auto& axes = anchor.axes;
+  // Axis order: the schedule's, then the rest in domain order.
+  std::vector<size_t> order;
+  for (const std::string& name : s.order)
+    for (size_t i = 0; i < axes.size(); ++i)
+      if (axes[i].name == name) order.push_back(i);
+  for (size_t i = 0; i < axes.size(); ++i)
+    if (std::find(order.begin(), order.end(), i) == order.end()) order.push_back(i);
+
+  std::vector<AxisPlan> plans;
+  for (size_t i = 0; i < axes.size(); ++i) plans.push_back(plan_axis(axes[i], i, s, tail));
+  // GPU thread loops go right before the first reduction loop: each thread owns its accumulators.
+  std::vector<const Level*> loops, threads;
+  for (size_t i : order)
+    for (const Level& l : plans[i].levels)
+      if (l.place == Place::Thread) threads.push_back(&l);
+  for (size_t i : order)
+    for (const Level& l : plans[i].levels) {
+      if (l.place != Place::Outer) continue;
+      if (axes[i].reduction && !threads.empty()) {
+        loops.insert(loops.end(), threads.begin(), threads.end());
+        threads.clear();
+      }
+      loops.push_back(&l);
+    }
+  loops.insert(loops.end(), threads.begin(), threads.end());
+  for (Place place : {Place::ReduceTile, Place::SpatialTile, Place::Vector})
+    for (size_t i : order)
+      for (const Level& l : plans[i].levels)
+        if (l.place == place) loops.push_back(&l);
+
+  // The value of each axis, and the guard of axes whose loops may overshoot.
+  std::vector<Expr> values;
+  Expr guard = bool_imm(true), spatial_guard = bool_imm(true);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    Expr v = plans[i].base;
+    for (const Level& l : plans[i].levels) v = v + var(l.var) * int_imm(l.stride);
+    values.push_back(simplify(v));
+    if (!plans[i].guard) continue;
+    Expr in_range = values.back() < dim_expr(axes[i].extent);
+    guard = guard && in_range;
+    if (!axes[i].reduction) spatial_guard = spatial_guard && in_range;
+  }
+  guard = simplify(guard);
+  spatial_guard = simplify(spatial_guard);
+  auto guarded = [&](Stmt body) { return is_const_int(guard, 1) ? body : if_then_else(guard, body); };
+  auto spatial_guarded = [&](Stmt body) {
+    return is_const_int(spatial_guard, 1) ? body : if_then_else(spatial_guard, body);
+  };
+  std::vector<Expr> spatial(values.begin(), values.begin() + static_cast<long>(anchor.num_spatial));
+
+  if (anchor.accs.empty()) {
+    TESSEL_ASSIGN(Expr value, anchor.finalize(spatial, {}));
+    TESSEL_ASSIGN(Stmt st, store_fn(spatial, value));
+    return wrap(loops, guarded(st));
+  }
+
+  size_t r0 = loops.size();
+  for (size_t i = 0; i < loops.size() && r0 == loops.size(); ++i)
+    if (axes[loops[i]->axis].reduction) r0 = i;
+  std::vector<const Level*> outer(loops.begin(), loops.begin() + static_cast<long>(r0));
+  std::vector<const Level*> inner(loops.begin() + static_cast<long>(r0), loops.end());
+  std::vector<const Level*> tile;
+  Expr acc_size = int_imm(1), acc_index = int_imm(0);
+  for (const Level* l : inner) {
+    if (axes[l->axis].reduction) continue;
+    if (l->kind == ForKind::Parallel || l->kind == ForKind::GpuBlock || l->kind == ForKind::GpuThread)
+      return make_error("lower: schedule puts {} loop '{}' inside the reduction loops; order it before them",
+                        for_kind_name(l->kind), l->var);
+    if (!as_int_const(l->extent))
+      return make_error("lower: spatial loop '{}' is ordered inside a reduction loop but its extent {} is not constant",
+                        l->var, print(l->extent))
+          .with_hint("order spatial axes with symbolic extents before the reduction axes");
+    tile.push_back(l);
+    acc_size = simplify(acc_size * l->extent);
+    acc_index = simplify(acc_index * l->extent + var(l->var));
+  }
+  size_t n = anchor.accs.size();
+  std::vector<std::string> names;
+  std::vector<Expr> current;
+  for (size_t k = 0; k < n; ++k) {
+    names.push_back(n == 1 ? "acc" : fmt::format("acc{}", k));
+    current.push_back(load(names[k], anchor.accs[k].dtype, acc_index));
+  }
+  std::vector<Stmt> init, update;
+  for (size_t k = 0; k < n; ++k) init.push_back(store(names[k], acc_index, anchor.accs[k].init));
+  TESSEL_ASSIGN(std::vector<Expr> next, anchor.update(values, current));
+  for (size_t k = 0; k < n; ++k) update.push_back(store(names[k], acc_index, next[k]));
+  if (n > 1) {
+    // All new values read the old ones: compute them first.
+    std::vector<Stmt> stores;
+    for (size_t k = 0; k < n; ++k) stores.push_back(store(names[k], acc_index, var(names[k] + ".next", next[k]->type)));
+    Stmt body = block(stores);
+    for (size_t k = n; k-- > 0;) body = let_stmt(names[k] + ".next", next[k], body);
+    update = {body};
+  }
+  TESSEL_ASSIGN(Expr result, anchor.finalize(spatial, current));
+  TESSEL_ASSIGN(Stmt st, store_fn(spatial, result));
+  Stmt body = block({wrap(tile, block(init)), wrap(inner, guarded(block(update))), wrap(tile, spatial_guarded(st))});
+  for (size_t k = n; k-- > 0;) body = allocate(names[k], anchor.accs[k].dtype, acc_size, MemoryKind::Local, body);
+  return wrap(outer, body);
+}
+
+}  // namespace
+
+Expected<Stmt> build_nest(const Anchor& anchor, const Schedule& schedule, const StoreFn& store) {
+  TESSEL_ASSIGN(Stmt main, build_one(anchor, schedule, store, false));
+  if (schedule.vectorize.empty()) return main;
+  TESSEL_ASSIGN(Stmt tail, build_one(anchor, schedule, store, true));
+  return block({main, tail});
+}
+
+}  // namespace tessel::lower

@@ -1,0 +1,18 @@
+// Schedule choice from a target description, used by the `schedule` pass and by tools and tests that
+// schedule a kernel body directly.
+#pragma once
+
+#include "ir/Error.h"
+#include "ir/Module.h"
+#include "ir/Schedule.h"
+#include "passes/Target.h"
+
+namespace tessel {
+
+/// A schedule for the kernel body `body` on `target` (see passes/ScheduleKernels.cpp for the rules).
+Expected<Schedule> choose_schedule(const Function& body, const Target& target);
+
+/// The body function a `kernel` op names (its `body` attribute, with or without '@'); error if missing.
+Expected<const Function*> kernel_body(const Module& module, const Op& kernel);
+
+}  // namespace tessel

@@ -1,0 +1,128 @@
+// Schedule text form (round trip, errors with positions) and validation against iteration domains;
+// schedules chosen by the `schedule` pass for x86-64-v3, x86-64-v4 and cuda-sm90.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ir/Builder.h"
+#include "ir/Schedule.h"
+#include "passes/ScheduleKernels.h"
+
+namespace tessel {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<DomainAxis> conv_domain() {
+  return {{"n", Dim::symbol("N"), false},
+          {"oc", 64, false},
+          {"oh", 56, false},
+          {"ow", 56, false},
+          {"ic", 64, true},
+          {"kh", 3, true},
+          {"kw", 3, true}};
+}
+
+TEST(Schedule, TextRoundTrips) {
+  const char* texts[] = {
+      "order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:4,ow:16] vectorize=ow:16 parallel=n unroll=kw:3",
+      "tile=[i:32,j:32] gpu_blocks=[i,j] gpu_threads=[i,j] shared=[a,b]",
+      "parallel=[n,oc] unroll=[kh:3,kw:3]",
+      "",
+  };
+  for (const char* text : texts) {
+    auto s = parse_schedule(text);
+    ASSERT_TRUE(s.ok()) << text << ": " << s.error().str();
+    EXPECT_EQ(s->str(), text);
+    EXPECT_EQ(*parse_schedule(s->str()), *s);
+  }
+  // Spaces inside lists and field order are free; the printed form is canonical.
+  auto loose = parse_schedule("  vectorize=ow:8   order=[ n , oc ]  ");
+  ASSERT_TRUE(loose.ok()) << loose.error().str();
+  EXPECT_EQ(loose->str(), "order=[n,oc] vectorize=ow:8");
+  EXPECT_TRUE(parse_schedule("")->empty());
+}
+
+TEST(Schedule, ParseErrorsSayWhereAndWhat) {
+  auto missing_factor = parse_schedule("tile=[oh:4,ow]");
+  ASSERT_FALSE(missing_factor.ok());
+  EXPECT_EQ(missing_factor.error().location, "schedule:1:14");
+  EXPECT_THAT(missing_factor.error().str(), HasSubstr("expected ':' and a factor after 'ow'"));
+  EXPECT_THAT(missing_factor.error().str(), HasSubstr("hint: e.g. ow:16"));
+
+  auto unknown = parse_schedule("order=[n] vectorise=ow:8");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().location, "schedule:1:11");
+  EXPECT_THAT(unknown.error().str(), HasSubstr("unknown schedule field 'vectorise'"));
+  EXPECT_THAT(unknown.error().str(), HasSubstr("fields: order, tile, vectorize"));
+
+  EXPECT_THAT(parse_schedule("tile=oh:4").error().str(), HasSubstr("expected '[' to start a list"));
+  EXPECT_THAT(parse_schedule("order=[n] order=[n]").error().str(), HasSubstr("field 'order' is given twice"));
+  EXPECT_THAT(parse_schedule("unroll=kw:0").error().str(), HasSubstr("a factor must be at least 1"));
+  EXPECT_THAT(parse_schedule("vectorize=[a:4,b:4]").error().str(), HasSubstr("vectorize takes one axis"));
+  EXPECT_THAT(parse_schedule("parallel=n,oc").error().str(), HasSubstr("expected a space before the next field"));
+}
+
+TEST(Schedule, ValidatesAgainstTheDomain) {
+  auto check = [](const std::string& text) {
+    auto s = parse_schedule(text);
+    EXPECT_TRUE(s.ok()) << text;
+    Status status = validate_schedule(*s, conv_domain());
+    return status.ok() ? std::string() : status.error().str();
+  };
+  EXPECT_EQ(check("order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:4,ow:16] vectorize=ow:16 parallel=n unroll=kw:3"), "");
+  EXPECT_THAT(check("vectorize=x:8"), HasSubstr("unknown axis 'x'"));
+  EXPECT_THAT(check("vectorize=x:8"), HasSubstr("axes of this kernel: n, oc, oh, ow, ic, kh, kw"));
+  EXPECT_THAT(check("vectorize=ow:12"), HasSubstr("width 12 of 'ow' is not a power of two"));
+  EXPECT_THAT(check("tile=[ow:12] vectorize=ow:8"), HasSubstr("width 8 of 'ow' does not divide its tile 12"));
+  EXPECT_THAT(check("parallel=ic"), HasSubstr("'ic' is a reduction axis"));
+  EXPECT_THAT(check("vectorize=kw:4"), HasSubstr("'kw' is a reduction axis"));
+  EXPECT_THAT(check("order=[n,n]"), HasSubstr("axis 'n' appears twice"));
+  EXPECT_THAT(check("gpu_blocks=[oc] gpu_threads=[ow]"), HasSubstr("axis 'ow' is not tiled"));
+
+  std::vector<std::string> notes;
+  ASSERT_TRUE(validate_schedule(*parse_schedule("tile=[kh:8] vectorize=ow:64"), conv_domain(), &notes).ok());
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[0], "tile kh:8 is larger than the axis extent 3");
+  EXPECT_EQ(notes[1], "vectorize ow:64 is larger than the axis extent 56");
+}
+
+Module* conv_module(Module& m) {
+  Builder b(m.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {Dim::symbol("N"), 64, 56, 56}});
+  Value* w = b.input("w", {DType::F32, {64, 64, 3, 3}});
+  b.output(b.relu(b.conv(x, w, nullptr, {}, {1, 1, 1, 1})));
+  return &m;
+}
+
+Module* matmul_module(Module& m) {
+  Builder b(m.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {1024, 1024}});
+  Value* w = b.input("w", {DType::F32, {1024, 1024}});
+  b.output(b.matmul(x, w));
+  return &m;
+}
+
+Schedule chosen(Module& m, const std::string& target) {
+  auto t = parse_target(target);
+  EXPECT_TRUE(t.ok());
+  auto s = choose_schedule(*m.entry(), *t);
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().str());
+  return s.ok() ? *s : Schedule{};
+}
+
+TEST(Schedule, ChosenFromTheTarget) {
+  Module conv, mm;
+  conv_module(conv);
+  matmul_module(mm);
+  // AVX2: 8 f32 lanes; AVX-512: 16. The outermost big spatial axis is parallel; the 3x3 window unrolled.
+  EXPECT_EQ(chosen(conv, "x86-64-v3").str(),
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[oc:4,ow:16] vectorize=ow:8 parallel=oc unroll=[oc:4,kw:3]");
+  EXPECT_EQ(chosen(conv, "x86-64-v4").str(),
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[oc:4,ow:32] vectorize=ow:16 parallel=oc unroll=[oc:4,kw:3]");
+  EXPECT_EQ(chosen(mm, "x86-64-v3").str(), "order=[i,j,k] tile=[i:4,j:16] vectorize=j:8 parallel=i unroll=i:4");
+  EXPECT_EQ(chosen(mm, "x86-64-v4").str(), "order=[i,j,k] tile=[i:4,j:32] vectorize=j:16 parallel=i unroll=i:4");
+  EXPECT_EQ(chosen(mm, "cuda-sm90").str(), "tile=[i:16,j:16] gpu_blocks=[i,j] gpu_threads=[i,j]");
+}
+
+}  // namespace
+}  // namespace tessel
