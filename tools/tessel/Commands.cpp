@@ -13,6 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "passes/LowerLoops.h"
+#include "passes/MemoryPlan.h"
+
 #include "codegen/mlir/MlirExport.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
@@ -22,6 +25,7 @@
 #include "ir/interp/Interpreter.h"
 #include "tools/tessel/DotWriter.h"
 #include "tools/tessel/OnnxCommands.h"
+#include "tools/tessel/PassOptions.h"
 
 namespace tessel::cli {
 namespace {
@@ -144,7 +148,10 @@ std::string element_str(const Tensor& tensor, int64_t flat) {
     case DType::BF16: return fmt::format("{}", static_cast<float>(tensor.get_double(flat)));
     case DType::U64: return fmt::format("{}", tensor.data<uint64_t>()[flat]);
     case DType::Bool: return tensor.data<uint8_t>()[flat] ? "true" : "false";
-    default: return fmt::format("{}", tensor.get_int(flat));
+    case DType::String: return fmt::format("{:?}", tensor.data<std::string>()[flat]);
+    default:
+      if (is_low_precision_float(tensor.dtype())) return fmt::format("{}", static_cast<float>(tensor.get_double(flat)));
+      return fmt::format("{}", tensor.get_int(flat));
   }
 }
 
@@ -181,9 +188,27 @@ Status write_outputs(const Function& function, const std::vector<Tensor>& result
 
 Status dump_command(const DumpOptions& options, const GlobalOptions& global, std::ostream& out) {
   Log log(global.verbose);
-  if (options.format != "text" && options.format != "dot" && options.format != "mlir")
-    return make_error("unknown dump format '{}' (expected text, dot or mlir)", options.format);
+  if (options.format != "text" && options.format != "dot" && options.format != "mlir" && options.format != "loops")
+    return make_error("unknown dump format '{}' (expected text, dot, mlir or loops)", options.format);
   TESSEL_ASSIGN(std::unique_ptr<Module> module, load_module(options.file, log));
+  TESSEL_TRY(run_pass_pipeline(*module, options.passes, /*default_opt_level=*/0, global.verbose, std::cerr));
+  if (options.stats) {
+    TESSEL_ASSIGN(MemoryStats stats, memory_stats(*module));
+    std::cerr << format_memory_stats(stats);
+  }
+  if (options.format == "loops") {
+    const Function* entry = module->entry();
+    bool has_kernels = false;
+    for (const Op* op : entry ? entry->ops() : std::vector<Op*>{}) has_kernels |= op->kind() == OpKind::Kernel;
+    if (!has_kernels)
+      return Error{"--format=loops needs kernels, and the module has none", options.file,
+                   "fuse and schedule first, e.g. with -O3 or --passes=fuse,schedule"};
+    TESSEL_ASSIGN(Target target, parse_target(options.passes.target));
+    log("lowering every kernel to loop IR for {}", target.str());
+    TESSEL_ASSIGN(std::string text, print_loop_ir(*module, target));
+    out << text;
+    return Status::success();
+  }
   if (options.format == "dot") {
     log("writing Graphviz");
     out << write_dot(*module);

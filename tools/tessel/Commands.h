@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ir/Error.h"
+#include "tools/tessel/PassOptions.h"
 
 namespace tessel::cli {
 
@@ -19,9 +20,12 @@ struct GlobalOptions {
 
 struct DumpOptions {
   std::string file;
-  std::string format = "text";  ///< "text" (.tsl, parses back), "dot" (Graphviz) or "mlir"
+  std::string format = "text";  ///< "text" (.tsl, parses back), "dot" (Graphviz), "mlir" or "loops"
+  bool stats = false;           ///< print kernel count, arena and peak bytes (stderr)
   /// Constants with more elements than this print elided (text form only); -1 prints all in full.
   int64_t elide_constants_above = -1;
+  /// The pass pipeline run before printing (default -O0: print the module as read).
+  PassCliOptions passes;
 };
 
 struct RunOptions {
@@ -32,7 +36,8 @@ struct RunOptions {
   std::string output_dir;
 };
 
-/// `tessel dump`: parses and verifies a .tsl file, then prints it as text or as a Graphviz graph.
+/// `tessel dump`: parses and verifies a .tsl file, runs the selected passes (IR dumps on stderr), then prints
+/// it as text, MLIR or a Graphviz graph.
 Status dump_command(const DumpOptions& options, const GlobalOptions& global, std::ostream& out);
 /// `tessel run`: parses, verifies and runs the entry function on .npy inputs, writing .npy outputs.
 Status run_command(const RunOptions& options, const GlobalOptions& global, std::ostream& out);

@@ -24,11 +24,12 @@ struct ImportCommandOptions {
 struct ConformanceCommandOptions {
   std::string dir;
   std::string backend = "interp";
-  std::string filter;       ///< regex over test names
-  std::string list;         ///< file of test names
-  std::string report;       ///< markdown report path
-  bool check = false;       ///< exit with an error when any test fails
-  std::string expect_pass;  ///< file of test names that must pass (a regression gate)
+  std::string filter;              ///< regex over test names
+  std::string list;                ///< file of test names
+  std::string report;              ///< markdown report path
+  bool check = false;              ///< exit with an error when any test fails
+  std::string expectations;        ///< file of tests expected not to pass, with reasons (a regression gate)
+  std::string write_expectations;  ///< write the tests that did not pass, with reasons, here
   bool show_passes = false;
 };
 

@@ -10,6 +10,7 @@
 
 #include "tools/tessel/Commands.h"
 #include "tools/tessel/OnnxCommands.h"
+#include "tools/tessel/PassOptions.h"
 
 #ifndef TESSEL_VERSION
 #define TESSEL_VERSION "unknown"
@@ -40,8 +41,9 @@ int run_main(int argc, char** argv) {
   CLI::App* dump = app.add_subcommand("dump", "Parse, verify and print a .tsl module");
   dump->add_option("FILE", dump_options.file, "The .tsl file")->required();
   dump->add_option("--format", dump_options.format,
-                   "text (.tsl, parses back), dot (Graphviz) or mlir (func/linalg/tensor/arith/math)")
-      ->check(CLI::IsMember({"text", "dot", "mlir"}))
+                   "text (.tsl, parses back), dot (Graphviz), mlir (func/linalg/tensor/arith/math) or loops "
+                   "(the loop IR of every kernel; needs fused, scheduled kernels, e.g. -O3)")
+      ->check(CLI::IsMember({"text", "dot", "mlir", "loops"}))
       ->capture_default_str();
   bool full_constants = false;  // the default already; the flag exists to say so explicitly in scripts
   CLI::Option* full = dump->add_flag("--full-constants", full_constants, "Print every constant in full (the default)");
@@ -50,6 +52,11 @@ int run_main(int argc, char** argv) {
                            ->type_name("N")
                            ->check(CLI::NonNegativeNumber);
   full->excludes(elide);
+  dump->add_flag("--stats", dump_options.stats,
+                 "Print `kernels: K`, `arena bytes: B`, `peak bytes: P` (after the passes) to stderr");
+  add_pass_options(*dump, dump_options.passes);
+
+  CLI::App* passes = app.add_subcommand("passes", "List the passes and the -O0..-O3 pipelines");
 
   CLI::App* run = app.add_subcommand("run", "Run a .tsl module's entry function on .npy inputs");
   run->add_option("FILE", run_options.file, "The .tsl file")->required();
@@ -74,8 +81,10 @@ int run_main(int argc, char** argv) {
   tessel::Status status;
   if (dump->parsed()) status = dump_command(dump_options, global, std::cout);
   if (run->parsed()) status = run_command(run_options, global, std::cout);
+  if (passes->parsed()) std::cout << pass_list_text();
   bool onnx_ran = false;
-  if (!dump->parsed() && !run->parsed()) status = run_onnx_commands(onnx_options, global.verbose, std::cout, onnx_ran);
+  if (!dump->parsed() && !run->parsed() && !passes->parsed())
+    status = run_onnx_commands(onnx_options, global.verbose, std::cout, onnx_ran);
   std::cout.flush();
   if (!status.ok()) return report(status.error().str());
   if (!std::cout) return report("cannot write to standard output");
