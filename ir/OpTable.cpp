@@ -29,6 +29,13 @@ bool admits_storage_dtype(OpKind kind, DType dtype) {
     case OpKind::Squeeze:
     case OpKind::Unsqueeze:
     case OpKind::ShapeOf: return true;
+    // The string ops, and the ops that also compare or map strings.
+    case OpKind::Equal:
+    case OpKind::LabelEncode:
+    case OpKind::StringConcat:
+    case OpKind::RegexFullMatch:
+    case OpKind::StringSplit:
+    case OpKind::StringNormalizer: return dtype == DType::String;
     case OpKind::Transpose:
     case OpKind::Concat:
     case OpKind::Split:
@@ -65,7 +72,8 @@ Expected<std::vector<TensorType>> infer_admitted(const ShapeContext& ctx) {
 FamilyFns family_fns(OpFamily family) {
   switch (family) {
 #define TESSEL_FAMILY(Family, family) \
-  case OpFamily::Family: return {&infer_admitted<&ops::infer_##family>, &ops::eval_##family};
+  case OpFamily::Family:              \
+    return {&infer_admitted<&ops::infer_##family>, &ops::eval_##family};
 #include "ir/ops/Families.def"
 #undef TESSEL_FAMILY
   }
@@ -101,7 +109,8 @@ Attr parse_default(AttrKind kind, std::string_view text) {
     case AttrKind::Type: return Attr(*parse_dtype(text));
     case AttrKind::Ints: {
       std::vector<int64_t> values;
-      for (const auto& item : split_list(text)) values.push_back(static_cast<int64_t>(std::strtoll(item.c_str(), nullptr, 10)));
+      for (const auto& item : split_list(text))
+        values.push_back(static_cast<int64_t>(std::strtoll(item.c_str(), nullptr, 10)));
       return Attr(values);
     }
     case AttrKind::Floats: {
@@ -112,7 +121,8 @@ Attr parse_default(AttrKind kind, std::string_view text) {
     case AttrKind::Strings: return Attr(split_list(text));
     case AttrKind::Dims: {
       Shape dims;
-      for (const auto& item : split_list(text)) dims.push_back(Dim(static_cast<int64_t>(std::strtoll(item.c_str(), nullptr, 10))));
+      for (const auto& item : split_list(text))
+        dims.push_back(Dim(static_cast<int64_t>(std::strtoll(item.c_str(), nullptr, 10))));
       return Attr(dims);
     }
   }
@@ -150,11 +160,11 @@ std::vector<AttrSpec> parse_schema(std::string_view schema) {
 const std::vector<OpInfo>& table() {
   static const std::vector<OpInfo> ops = [] {
     std::vector<OpInfo> list;
-#define TESSEL_OP(Enum, name, Family, min_in, max_in, min_out, max_out, attrs)                          \
-  {                                                                                                  \
-    FamilyFns fns = family_fns(OpFamily::Family);                                                    \
-    list.push_back(OpInfo{OpKind::Enum, name, OpFamily::Family, min_in, max_in, min_out, max_out,     \
-                          parse_schema(attrs), fns.infer, fns.eval});                               \
+#define TESSEL_OP(Enum, name, Family, min_in, max_in, min_out, max_out, attrs)                                         \
+  {                                                                                                                    \
+    FamilyFns fns = family_fns(OpFamily::Family);                                                                      \
+    list.push_back(OpInfo{OpKind::Enum, name, OpFamily::Family, min_in, max_in, min_out, max_out, parse_schema(attrs), \
+                          fns.infer, fns.eval});                                                                       \
   }
 #include "ir/Ops.def"
 #undef TESSEL_OP

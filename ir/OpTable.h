@@ -22,7 +22,23 @@ enum class OpKind {
 #undef TESSEL_OP
 };
 
-enum class OpFamily { Const, Unary, Binary, Select, Cast, MatMul, Conv, Pool, Reduce, Norm, Shape, Recurrent, Ml };
+enum class OpFamily {
+  Const,
+  Unary,
+  Binary,
+  Select,
+  Cast,
+  MatMul,
+  Conv,
+  Pool,
+  Reduce,
+  Norm,
+  Shape,
+  Recurrent,
+  Ml,
+  Kernel,
+  String
+};
 
 class Module;
 

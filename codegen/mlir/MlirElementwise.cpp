@@ -132,7 +132,8 @@ Expected<Scalar> int_unary(Block& b, const Op& op, Scalar x) {
 }
 
 Expected<Scalar> unary_body(Block& b, const Op& op, Scalar in) {
-  if (op.kind() == OpKind::Not) return logical_not(b, in);
+  // All ones: logical not on bool, bitwise not on integers.
+  if (op.kind() == OpKind::Not) return binary_op(b, "arith.xori", in, int_constant(b, in.t, -1));
   if (!is_float(in.t)) return int_unary(b, op, in);
   Scalar x = widen(b, in);
   if (op.kind() == OpKind::IsNan) return compare(b, Cmp::Ne, x, x);  // une: true only for NaN

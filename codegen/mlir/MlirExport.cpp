@@ -42,6 +42,12 @@ Status FunctionEmitter::emit_op(const Op& op) {
   auto unsupported = [&]() -> Status {
     return make_error("MLIR export does not support {}; decompose it first", describe(op));
   };
+  // Strings have no MLIR element type; bitcast has no emitter yet.
+  if (op.kind() == OpKind::Bitcast) return unsupported();
+  for (const Value* result : op.results())
+    if (result->type().dtype == DType::String) return unsupported();
+  for (const Value* operand : op.operands())
+    if (operand && operand->type().dtype == DType::String) return unsupported();
   switch (op.info().family) {
     case OpFamily::Const: return emit_const(*this, op);
     case OpFamily::Unary: return emit_unary(*this, op);
@@ -64,7 +70,9 @@ Status FunctionEmitter::emit_op(const Op& op) {
         default: return emit_shape(*this, op);
       }
     case OpFamily::Recurrent:
-    case OpFamily::Ml: return unsupported();
+    case OpFamily::Ml:
+    case OpFamily::Kernel:
+    case OpFamily::String: return unsupported();
   }
   return unsupported();
 }

@@ -108,10 +108,18 @@ void import_thresholded_relu(NodeContext& ctx) {
   });
 }
 
+// Before opset 7, a 1-D slope holds one value per channel (axis 1) rather than broadcasting numpy-style.
+Value* legacy_channel_slope(NodeContext& ctx, Value* x, Value* slope) {
+  if (!x || !slope || ctx.opset() >= 7 || slope->type().rank() != 1 || x->type().rank() < 3) return slope;
+  Shape per_channel{slope->type().shape[0]};
+  for (int64_t i = 2; i < x->type().rank(); ++i) per_channel.push_back(Dim(1));
+  return ctx.op(OpKind::Reshape, {slope}, {{"shape", per_channel}});
+}
+
 // PRelu: slope * x if x < 0 else x (slope broadcasts to x).
 void import_prelu(NodeContext& ctx) {
   composite(ctx, [&](Value* x) {
-    Value* slope = ctx.cast(ctx.input(1), x->type().dtype);
+    Value* slope = ctx.cast(legacy_channel_slope(ctx, x, ctx.input(1)), x->type().dtype);
     Value* negative = ctx.op(OpKind::Less, {x, scalar_like(ctx, 0, x)});
     return ctx.op(OpKind::Where, {negative, ctx.op(OpKind::Mul, {x, slope}), x});
   });

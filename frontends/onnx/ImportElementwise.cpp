@@ -63,8 +63,35 @@ void import_is_inf(NodeContext& ctx) {
   ctx.set_output(0, ctx.op(OpKind::IsInf, {ctx.input(0)}, attrs));
 }
 
+// Opsets before 7 broadcast only with `broadcast=1`, aligning B with A at `axis` (default: the trailing
+// axes); numpy broadcasting after padding B with trailing unit dims gives the same result.
+Value* legacy_broadcast_operand(NodeContext& ctx, Value* a, Value* b) {
+  if (!a || !b) return b;
+  const TensorType &ta = a->type(), &tb = b->type();
+  if (ctx.attr_i("broadcast", 0) == 0) {
+    if (ta.shape != tb.shape)
+      ctx.fail(make_error("{} (opset {}) without broadcast=1 needs equal shapes, got {} and {}", ctx.op_type(),
+                          ctx.opset(), ta.str(), tb.str()));
+    return b;
+  }
+  if (!ctx.has_attr("axis")) return b;
+  int64_t axis = ctx.attr_i("axis", 0);
+  if (axis < 0) axis += ta.rank();
+  int64_t trailing = ta.rank() - axis - tb.rank();
+  if (axis < 0 || trailing < 0) {
+    ctx.fail(make_error("{}: legacy broadcast axis {} does not fit {} onto {}", ctx.op_type(), ctx.attr_i("axis", 0),
+                        tb.str(), ta.str()));
+    return b;
+  }
+  Shape padded = tb.shape;
+  for (int64_t i = 0; i < trailing; ++i) padded.push_back(Dim(1));
+  return trailing == 0 ? b : ctx.op(OpKind::Reshape, {b}, {{"shape", padded}});
+}
+
 void import_binary(NodeContext& ctx) {
-  ctx.set_output(0, ctx.op(kBinary.at(ctx.op_type()), {ctx.input(0), ctx.input(1)}));
+  Value* b = ctx.input(1);
+  if (ctx.opset() < 7) b = legacy_broadcast_operand(ctx, ctx.input(0), b);
+  ctx.set_output(0, ctx.op(kBinary.at(ctx.op_type()), {ctx.input(0), b}));
 }
 
 void import_mod(NodeContext& ctx) {
@@ -94,6 +121,24 @@ void import_where(NodeContext& ctx) {
   ctx.set_output(0, ctx.op(OpKind::Where, {ctx.input(0), ctx.input(1), ctx.input(2)}));
 }
 
+namespace {
+
+// Cast and CastLike: `saturate` (opset 19+) matters for float8 targets, `round_mode` (opset 24+) for E8M0.
+void cast_to(NodeContext& ctx, Value* x, DType dtype) {
+  if (!x) return;
+  // A cast always makes a new value in ONNX; an IR cast to the same dtype would be an identity.
+  if (x->type().dtype == dtype) {
+    ctx.set_output(0, x);
+    return;
+  }
+  AttrMap attrs{{"to", dtype}};
+  if (ctx.attr_i("saturate", 1) != 1) attrs.emplace("saturate", ctx.attr_i("saturate", 1));
+  if (ctx.attr_s("round_mode", "up") != "up") attrs.emplace("round_mode", ctx.attr_s("round_mode", "up"));
+  ctx.set_output(0, ctx.op(OpKind::Cast, {x}, attrs));
+}
+
+}  // namespace
+
 void import_cast(NodeContext& ctx) {
   int64_t to = ctx.attr_i("to", kOnnxUndefined);
   auto dtype = dtype_from_onnx(static_cast<int32_t>(to));
@@ -101,15 +146,13 @@ void import_cast(NodeContext& ctx) {
     ctx.fail_unsupported(make_error("cast to {}", unsupported_elem_type(static_cast<int32_t>(to))));
     return;
   }
-  Value* x = ctx.input(0);
-  // A cast always makes a new value in ONNX; an IR cast to the same dtype would be an identity.
-  ctx.set_output(0, x && x->type().dtype == *dtype ? x : ctx.op(OpKind::Cast, {x}, {{"to", *dtype}}));
+  cast_to(ctx, ctx.input(0), *dtype);
 }
 
 void import_cast_like(NodeContext& ctx) {
   Value* target = ctx.input(1);
   if (!target) return;
-  ctx.set_output(0, ctx.cast(ctx.input(0), target->type().dtype));
+  cast_to(ctx, ctx.input(0), target->type().dtype);
 }
 
 void import_clip(NodeContext& ctx) {
@@ -189,6 +232,26 @@ void import_bit_shift(NodeContext& ctx) {
   Value* shift = ctx.op(OpKind::Clip, {ctx.cast(y, DType::I64)}, {{"min", 0.0}, {"max", 64.0}});
   Value* factor = ctx.op(OpKind::Gather, {ctx.constant(powers, "powers_of_two"), shift}, {{"axis", int64_t{0}}});
   ctx.set_output(0, ctx.op(direction == "LEFT" ? OpKind::Mul : OpKind::Div, {x, factor}));
+}
+
+// BitwiseAnd/Or/Xor/Not: the IR's and/or/xor/not, which are bitwise on integers.
+void import_bitwise(NodeContext& ctx) {
+  const std::string& type = ctx.op_type();
+  Value* x = ctx.input(0);
+  if (!x) return;
+  if (!is_integer(x->type().dtype))
+    return (void)ctx.fail(make_error("{} needs an integer type, got {}", type, x->type().str()));
+  if (type == "BitwiseNot") return ctx.set_output(0, ctx.op(OpKind::Not, {x}));
+  OpKind kind = type == "BitwiseAnd" ? OpKind::And : type == "BitwiseOr" ? OpKind::Or : OpKind::Xor;
+  ctx.set_output(0, ctx.op(kind, {x, ctx.input(1)}));
+}
+
+void import_bitcast(NodeContext& ctx) {
+  int64_t to = ctx.attr_i("to", kOnnxUndefined);
+  auto dtype = dtype_from_onnx(static_cast<int32_t>(to));
+  if (!dtype)
+    return (void)ctx.fail_unsupported(make_error("BitCast to {}", unsupported_elem_type(static_cast<int32_t>(to))));
+  ctx.set_output(0, ctx.op(OpKind::Bitcast, {ctx.input(0)}, {{"to", *dtype}}));
 }
 
 }  // namespace tessel::onnx

@@ -62,6 +62,10 @@ void import_batch_norm(NodeContext& ctx) {
   if (!x || !scale || !bias || !mean || !var) return;
   double epsilon = ctx.attr_f("epsilon", 1e-5);
   int64_t rank = x->type().rank();
+  if (ctx.opset() < 9 && ctx.attr_i("spatial", 1) != 1) {
+    ctx.fail_unsupported(make_error("BatchNormalization with spatial=0 (per-activation statistics) is not supported"));
+    return;
+  }
   bool training = ctx.opset() >= 14 && ctx.attr_i("training_mode", 0) != 0;
   if (!training && ctx.num_outputs() > 1 && (ctx.has_output(1) || ctx.has_output(2))) {
     ctx.fail_unsupported(make_error("BatchNormalization's statistics outputs need training_mode (opset 14+)"));

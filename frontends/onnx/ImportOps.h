@@ -20,6 +20,8 @@ void import_clip(NodeContext& ctx);
 void import_identity(NodeContext& ctx);
 void import_constant(NodeContext& ctx);
 void import_bit_shift(NodeContext& ctx);
+void import_bitwise(NodeContext& ctx);
+void import_bitcast(NodeContext& ctx);
 
 // ImportActivation.cpp: activations, as IR primitives or compositions of them.
 void import_leaky_relu(NodeContext& ctx);
@@ -161,5 +163,12 @@ void import_tree_ensemble_classifier(NodeContext& ctx);
 void import_binarizer(NodeContext& ctx);
 void import_array_feature_extractor(NodeContext& ctx);
 void import_label_encoder(NodeContext& ctx);
+void import_category_mapper(NodeContext& ctx);
+
+// ImportString.cpp: the string ops.
+void import_string_concat(NodeContext& ctx);
+void import_regex_full_match(NodeContext& ctx);
+void import_string_split(NodeContext& ctx);
+void import_string_normalizer(NodeContext& ctx);
 
 }  // namespace tessel::onnx

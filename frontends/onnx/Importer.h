@@ -1,4 +1,4 @@
-// The ONNX importer: turns an ONNX model (domains ai.onnx, opsets 7 and up, and ai.onnx.ml) into a
+// The ONNX importer: turns an ONNX model (domains ai.onnx, opsets 6 and up, and ai.onnx.ml) into a
 // tensor-IR module with one function, "main". Graph inputs become function inputs whose dim_params are
 // symbols (unknown dims get fresh symbols `unk0`, `unk1`, ...); initializers and Constant nodes become
 // constants; every node becomes IR ops located at the node's name. Values computable at import time are
@@ -23,7 +23,7 @@ namespace tessel::onnx {
 /// The newest ai.onnx opset the importer knows (the node test suite goes up to 28).
 inline constexpr int64_t kMaxOnnxOpset = 28;
 /// The oldest ai.onnx opset it accepts.
-inline constexpr int64_t kMinOnnxOpset = 7;
+inline constexpr int64_t kMinOnnxOpset = 6;
 /// The newest ai.onnx.ml opset it knows.
 inline constexpr int64_t kMaxOnnxMlOpset = 5;
 

@@ -46,13 +46,11 @@ double tolerance(DType dtype) {
   }
 }
 
-
 std::string infer_error(OpKind kind, std::vector<TensorType> types, AttrMap attrs = {}) {
   auto result = infer(kind, std::move(types), std::move(attrs));
   EXPECT_FALSE(result.ok()) << "expected " << op_info(kind).name << " to fail";
   return result.ok() ? "" : result.error().str();
 }
-
 
 struct UnaryCase {
   OpKind kind;
@@ -226,7 +224,8 @@ TEST(InterpElementwiseUnary, DTypeErrors) {
     EXPECT_THAT(infer_error(kind, {{DType::Bool, {N}}}),
                 HasSubstr("needs a numeric (float or integer) operand, got bool[N]"));
   EXPECT_THAT(infer_error(OpKind::Neg, {{DType::Bool, {1}}}), HasSubstr("float or signed integer"));
-  EXPECT_THAT(run_error(OpKind::Not, {T(DType::F32, {2}, {1, 0})}), HasSubstr("not needs a bool operand, got f32[2]"));
+  EXPECT_THAT(run_error(OpKind::Not, {T(DType::F32, {2}, {1, 0})}),
+              HasSubstr("not needs a bool or integer operand, got f32[2]"));
   EXPECT_THAT(run_error(OpKind::Exp, {T(DType::I64, {3}, {1, 2, 3})}),
               HasSubstr("exp needs a float operand (f32, f64, f16 or bf16), got i64[3]"));
 }
@@ -358,8 +357,9 @@ TEST(InterpElementwiseBinary, LogicalOps) {
   expect_tensor(run1(OpKind::Xor, {a, b}), DType::Bool, {4}, {0, 1, 1, 0});
   expect_tensor(run1(OpKind::And, {T(DType::Bool, {2, 1}, {1, 0}), T(DType::Bool, {3}, {1, 0, 1})}), DType::Bool,
                 {2, 3}, {1, 0, 1, 0, 0, 0});
-  EXPECT_THAT(run_error(OpKind::Or, {T(DType::I32, {2}, {1, 0}), T(DType::I32, {2}, {1, 0})}),
-              HasSubstr("or needs bool operands, got i32[2]"));
+  // Integers are bitwise (InterpBitwiseTest.cpp); floats are rejected.
+  EXPECT_THAT(run_error(OpKind::Or, {T(DType::F32, {2}, {1, 0}), T(DType::F32, {2}, {1, 0})}),
+              HasSubstr("or needs bool or integer operands, got f32[2]"));
 }
 
 TEST(InterpElementwiseBinary, Comparisons) {
