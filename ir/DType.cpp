@@ -54,17 +54,10 @@ size_t dtype_size(DType dtype) {
     case DType::U16: return 2;
     case DType::I8:
     case DType::U8:
-    case DType::Bool: return 1;
-    case DType::F8E4M3FN:
-    case DType::F8E4M3FNUZ:
-    case DType::F8E5M2:
-    case DType::F8E5M2FNUZ:
-    case DType::F8E8M0:
-    case DType::F4E2M1:
-    case DType::I4:
-    case DType::U4:
-    case DType::I2:
-    case DType::U2: return 1;
+    case DType::Bool:
+      return 1;
+    TESSEL_LOW_PRECISION_CASES:
+      return 1;
     case DType::String: return sizeof(std::string);
   }
   return 0;

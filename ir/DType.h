@@ -39,6 +39,19 @@ enum class DType : uint8_t {
   String,
 };
 
+/// `case` labels for every low-precision dtype (the switch statements that treat them alike).
+#define TESSEL_LOW_PRECISION_CASES \
+  case DType::F8E4M3FN:            \
+  case DType::F8E4M3FNUZ:          \
+  case DType::F8E5M2:              \
+  case DType::F8E5M2FNUZ:          \
+  case DType::F8E8M0:              \
+  case DType::F4E2M1:              \
+  case DType::I4:                  \
+  case DType::U4:                  \
+  case DType::I2:                  \
+  case DType::U2
+
 /// The dtypes arithmetic kernels compute in.
 inline constexpr DType kComputeDTypes[] = {DType::F32, DType::F16, DType::BF16, DType::F64, DType::I8,
                                            DType::I16, DType::I32, DType::I64,  DType::U8,  DType::U16,
@@ -50,10 +63,10 @@ inline constexpr DType kLowPrecisionDTypes[] = {DType::F8E4M3FN, DType::F8E4M3FN
                                                 DType::I2,       DType::U2};
 
 inline constexpr DType kAllDTypes[] = {
-    DType::F32,        DType::F16,    DType::BF16,       DType::F64,    DType::I8,     DType::I16, DType::I32,
-    DType::I64,        DType::U8,     DType::U16,        DType::U32,    DType::U64,    DType::Bool, DType::F8E4M3FN,
-    DType::F8E4M3FNUZ, DType::F8E5M2, DType::F8E5M2FNUZ, DType::F8E8M0, DType::F4E2M1, DType::I4,  DType::U4,
-    DType::I2,         DType::U2,     DType::String};
+    DType::F32,    DType::F16,      DType::BF16,       DType::F64,    DType::I8,         DType::I16,
+    DType::I32,    DType::I64,      DType::U8,         DType::U16,    DType::U32,        DType::U64,
+    DType::Bool,   DType::F8E4M3FN, DType::F8E4M3FNUZ, DType::F8E5M2, DType::F8E5M2FNUZ, DType::F8E8M0,
+    DType::F4E2M1, DType::I4,       DType::U4,         DType::I2,     DType::U2,         DType::String};
 
 std::string_view dtype_name(DType dtype);
 std::optional<DType> parse_dtype(std::string_view name);

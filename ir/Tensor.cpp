@@ -1,9 +1,9 @@
 #include "ir/Tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <limits>
 
 #include <fmt/format.h>
@@ -74,17 +74,9 @@ double Tensor::get_double(int64_t flat) const {
     case DType::U16: return data<uint16_t>()[flat];
     case DType::U32: return data<uint32_t>()[flat];
     case DType::U64: return static_cast<double>(data<uint64_t>()[flat]);
-    case DType::Bool: return data<uint8_t>()[flat] ? 1.0 : 0.0;
-    case DType::F8E4M3FN:
-    case DType::F8E4M3FNUZ:
-    case DType::F8E5M2:
-    case DType::F8E5M2FNUZ:
-    case DType::F8E8M0:
-    case DType::F4E2M1:
-    case DType::I4:
-    case DType::U4:
-    case DType::I2:
-    case DType::U2:
+    case DType::Bool:
+      return data<uint8_t>()[flat] ? 1.0 : 0.0;
+    TESSEL_LOW_PRECISION_CASES:
       return low_precision_to_float(dtype_, data<uint8_t>()[flat]);
     case DType::String: return std::numeric_limits<double>::quiet_NaN();  // strings have no number
   }
@@ -105,17 +97,10 @@ void Tensor::set_double(int64_t flat, double value) {
     case DType::U16: data<uint16_t>()[flat] = saturating_int<uint16_t>(value); return;
     case DType::U32: data<uint32_t>()[flat] = saturating_int<uint32_t>(value); return;
     case DType::U64: data<uint64_t>()[flat] = saturating_int<uint64_t>(value); return;
-    case DType::Bool: data<uint8_t>()[flat] = value != 0 ? 1 : 0; return;
-    case DType::F8E4M3FN:
-    case DType::F8E4M3FNUZ:
-    case DType::F8E5M2:
-    case DType::F8E5M2FNUZ:
-    case DType::F8E8M0:
-    case DType::F4E2M1:
-    case DType::I4:
-    case DType::U4:
-    case DType::I2:
-    case DType::U2:
+    case DType::Bool:
+      data<uint8_t>()[flat] = value != 0 ? 1 : 0;
+      return;
+    TESSEL_LOW_PRECISION_CASES:
       data<uint8_t>()[flat] = float_to_low_precision(dtype_, static_cast<float>(value));
       return;
     case DType::String: data<std::string>()[flat] = float_str(value); return;
@@ -197,12 +182,11 @@ uint64_t Tensor::content_hash() const {
 
 bool Tensor::bitwise_equal(const Tensor& other) const {
   if (dtype_ != other.dtype_ || shape_ != other.shape_) return false;
-  if (dtype_ == DType::String) return std::equal(data<std::string>(), data<std::string>() + numel(), other.data<std::string>());
+  if (dtype_ == DType::String)
+    return std::equal(data<std::string>(), data<std::string>() + numel(), other.data<std::string>());
   return nbytes() == 0 || std::memcmp(raw_data(), other.raw_data(), nbytes()) == 0;
 }
 
-std::string Tensor::type_str() const {
-  return fmt::format("{}[{}]", dtype_name(dtype_), fmt::join(shape_, ", "));
-}
+std::string Tensor::type_str() const { return fmt::format("{}[{}]", dtype_name(dtype_), fmt::join(shape_, ", ")); }
 
 }  // namespace tessel

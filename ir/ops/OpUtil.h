@@ -50,18 +50,11 @@ decltype(auto) visit_dtype(DType dtype, F&& fn) {
     case DType::BF16:
     case DType::U16: return fn(uint16_t{});
     case DType::U32: return fn(uint32_t{});
-    case DType::U64: return fn(uint64_t{});
-    case DType::F8E4M3FN:
-    case DType::F8E4M3FNUZ:
-    case DType::F8E5M2:
-    case DType::F8E5M2FNUZ:
-    case DType::F8E8M0:
-    case DType::F4E2M1:
-    case DType::I4:
-    case DType::U4:
-    case DType::I2:
-    case DType::U2: return fn(uint8_t{});  // one byte per element; only moves reach here
-    case DType::String: break;             // shape rules keep strings away from byte-wise kernels
+    case DType::U64:
+      return fn(uint64_t{});
+    TESSEL_LOW_PRECISION_CASES:
+      return fn(uint8_t{});     // one byte per element; only moves reach here
+    case DType::String: break;  // shape rules keep strings away from byte-wise kernels
   }
   return fn(float{});
 }
