@@ -68,16 +68,7 @@ class ScheduleParser {
       out.push_back(n);
       return Status::success();
     };
-    if (!eat('[')) {
-      if (list_required) return error(pos_, "expected '[' to start a list of axes");
-      return item();
-    }
-    while (skip_space(), !eat(']')) {
-      if (!out.empty() && !eat(',')) return error(pos_, "expected ',' or ']'");
-      skip_space();
-      TESSEL_TRY(item());
-    }
-    return Status::success();
+    return one_or_list(out, list_required, "expected '[' to start a list of axes", item);
   }
 
   Status factors(std::vector<AxisFactor>& out, bool list_required) {
@@ -94,8 +85,14 @@ class ScheduleParser {
       out.push_back({n, factor});
       return Status::success();
     };
+    return one_or_list(out, list_required, "expected '[' to start a list such as [oh:4,ow:16]", item);
+  }
+
+  // One item, or `[item, item, ...]` (required when `list_required`); `item` appends to `out`.
+  template <typename T, typename Item>
+  Status one_or_list(const std::vector<T>& out, bool list_required, const char* list_expected, Item item) {
     if (!eat('[')) {
-      if (list_required) return error(pos_, "expected '[' to start a list such as [oh:4,ow:16]");
+      if (list_required) return error(pos_, list_expected);
       return item();
     }
     while (skip_space(), !eat(']')) {
