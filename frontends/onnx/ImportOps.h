@@ -2,6 +2,9 @@
 // puts them in the one table; each is `void import_x(NodeContext&)`.
 #pragma once
 
+#include <utility>
+#include <vector>
+
 #include "frontends/onnx/ImportContext.h"
 
 namespace tessel::onnx {
@@ -170,5 +173,16 @@ void import_string_concat(NodeContext& ctx);
 void import_regex_full_match(NodeContext& ctx);
 void import_string_split(NodeContext& ctx);
 void import_string_normalizer(NodeContext& ctx);
+
+/// The permutation moving `axis` last (others keep their order) and its inverse.
+inline std::pair<std::vector<int64_t>, std::vector<int64_t>> axis_last_permutation(int64_t rank, int64_t axis) {
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis) perm.push_back(i);
+  perm.push_back(axis);
+  std::vector<int64_t> inverse(static_cast<size_t>(rank));
+  for (int64_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
+  return {perm, inverse};
+}
 
 }  // namespace tessel::onnx

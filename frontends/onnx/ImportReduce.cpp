@@ -133,12 +133,7 @@ void import_top_k(NodeContext& ctx) {
   if (*k < 0 || *k > *n) return (void)ctx.fail(make_error("k = {} is out of range for axis length {}", *k, *n));
   bool largest = ctx.attr_i("largest", 1) != 0;
   // Work with the axis last: xt [..., n].
-  std::vector<int64_t> perm;
-  for (int64_t i = 0; i < rank; ++i)
-    if (i != axis) perm.push_back(i);
-  perm.push_back(axis);
-  std::vector<int64_t> inverse(static_cast<size_t>(rank));
-  for (int64_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
+  auto [perm, inverse] = axis_last_permutation(rank, axis);
   Value* xt = ctx.op(OpKind::Transpose, {x}, {{"perm", perm}});
   Value* mine = ctx.op(OpKind::Unsqueeze, {xt}, {{"axes", std::vector<int64_t>{-1}}});    // x_i: [..., n, 1]
   Value* theirs = ctx.op(OpKind::Unsqueeze, {xt}, {{"axes", std::vector<int64_t>{-2}}});  // x_j: [..., 1, n]

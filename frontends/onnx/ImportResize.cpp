@@ -126,12 +126,7 @@ AxisPlan plan_axis(const ResizeMode& m, int64_t in, int64_t out, double scale, d
 Value* apply_plan(NodeContext& ctx, Value* x, int64_t axis, const AxisPlan& plan, int64_t in, int64_t out,
                   double extrapolation) {
   int64_t rank = x->type().rank();
-  std::vector<int64_t> perm;
-  for (int64_t i = 0; i < rank; ++i)
-    if (i != axis) perm.push_back(i);
-  perm.push_back(axis);
-  std::vector<int64_t> inverse(static_cast<size_t>(rank));
-  for (int64_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
+  auto [perm, inverse] = axis_last_permutation(rank, axis);
   std::vector<double> transposed(static_cast<size_t>(in * out));
   for (int64_t y = 0; y < out; ++y)
     for (int64_t i = 0; i < in; ++i) transposed[i * out + y] = plan.weights[y * in + i];
