@@ -597,7 +597,8 @@ Expected<Expr> parse_expr(std::string_view text, const std::map<std::string, Typ
 
 Expr dim_expr(const Dim& dim) {
   if (auto c = dim.as_const()) return int_imm(*c);
-  Parser parser(dim.str());
+  const std::string text = dim.str();  // the parser keeps a view of it
+  Parser parser(text);
   auto e = parser.whole_dim();
   assert(e.ok());  // Dim::str() is always in the shape grammar
   return e.ok() ? *e : int_imm(0);
