@@ -2,8 +2,10 @@
 // arrays follow TreeEnsembleRegressor; TreeEnsemble (ml opset 5) is converted to that form, its
 // set-membership nodes becoming chains of equality tests. Binarizer and ArrayFeatureExtractor are
 // compositions; LabelEncoder and CategoryMapper are label_encode ops (numbers and strings alike).
+#include <algorithm>
 #include <cmath>
 
+#include "frontends/onnx/ImportMlUtil.h"
 #include "frontends/onnx/ImportOps.h"
 
 namespace tessel::onnx {
@@ -233,26 +235,39 @@ void import_tree_ensemble_regressor(NodeContext& ctx) {
   ctx.set_output(0, ctx.op(OpKind::TreeEnsemble, {x}, legacy_tree_attrs(ctx, "target", ctx.attr_i("n_targets", 1))));
 }
 
-// TreeEnsembleClassifier: scores from tree_ensemble (one target per class), labels by argmax.
+// TreeEnsembleClassifier: scores from tree_ensemble (one target per class), labels by argmax. The binary
+// form (two labels, every weight on class 0) scores one value s per row and gives [1 - s, s] (NONE) or
+// the transform of [-s, s], as the ONNX reference does.
 void import_tree_ensemble_classifier(NodeContext& ctx) {
   Value* x = ctx.input(0);
   if (!x) return;
-  std::vector<int64_t> labels = ctx.attr_ints("classlabels_int64s");
-  std::vector<std::string> names = ctx.attr_strings("classlabels_strings");
-  if (labels.empty() == names.empty())
+  auto labels = read_class_labels(ctx, "classlabels_int64s");
+  if (!labels) return;
+  if (labels->empty())
     return (void)ctx.fail(make_error("TreeEnsembleClassifier needs one of classlabels_int64s and classlabels_strings"));
-  auto n = static_cast<int64_t>(names.empty() ? labels.size() : names.size());
-  Value* scores = ctx.op(OpKind::TreeEnsemble, {x}, legacy_tree_attrs(ctx, "class", n));
-  Value* best = ctx.op(OpKind::ArgMax, {scores}, {{"axis", int64_t{1}}, {"keepdims", int64_t{0}}});
+  auto class_ids = ctx.attr_ints("class_ids");
+  bool binary = labels->size() == 2 && !class_ids.empty() &&
+                std::all_of(class_ids.begin(), class_ids.end(), [](int64_t id) { return id == 0; });
+  if (!binary) {
+    Value* scores = ctx.op(OpKind::TreeEnsemble, {x}, legacy_tree_attrs(ctx, "class", labels->size()));
+    ctx.set_output(0, label_of_argmax(ctx, scores, *labels));
+    return ctx.set_output(1, scores);
+  }
+  AttrMap attrs = legacy_tree_attrs(ctx, "class", 1);
+  std::string transform = ctx.attr_s("post_transform", "NONE");
+  if (transform == "PROBIT")
+    return (void)ctx.fail_unsupported(make_error("TreeEnsembleClassifier: post_transform PROBIT on a binary ensemble"));
+  attrs.insert_or_assign("post_transform", std::string("NONE"));
+  auto base = ctx.attr_floats("base_values");
+  if (auto tensor = ctx.has_attr("base_values_as_tensor") ? ctx.attr_tensor("base_values_as_tensor") : std::nullopt)
+    base = tensor->to_doubles();
+  // The reference adds base_values[0] to the one score.
+  attrs.insert_or_assign("base_values", base.empty() ? std::vector<double>{} : std::vector<double>{base[0]});
+  Value* s = ctx.op(OpKind::TreeEnsemble, {x}, std::move(attrs));
+  Value* first = transform == "NONE" ? ctx.op(OpKind::Sub, {ctx.scalar(1.0, DType::F32), s}) : ctx.op(OpKind::Neg, {s});
+  Value* scores = ml_post_transform(ctx, ctx.op(OpKind::Concat, {first, s}, {{"axis", int64_t{1}}}), transform);
+  ctx.set_output(0, label_of_argmax(ctx, scores, *labels));
   ctx.set_output(1, scores);
-  if (names.empty())
-    return ctx.set_output(0, ctx.op(OpKind::Gather, {ctx.constant(Tensor::of<int64_t>({n}, labels), "labels"), best}));
-  // String labels: class index k -> names[k] (gather moves no strings; label_encode maps them).
-  std::vector<int64_t> indices(static_cast<size_t>(n));
-  for (int64_t k = 0; k < n; ++k) indices[static_cast<size_t>(k)] = k;
-  ctx.set_output(0, ctx.op(OpKind::LabelEncode, {best, ctx.constant(Tensor::of<int64_t>({n}, indices), "classes"),
-                                                 ctx.constant(Tensor::of<std::string>({n}, names), "labels"),
-                                                 ctx.constant(Tensor::of<std::string>({}, {""}), "no_label")}));
 }
 
 // Binarizer: 1 where x > threshold, else 0.

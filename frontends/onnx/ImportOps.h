@@ -168,6 +168,19 @@ void import_array_feature_extractor(NodeContext& ctx);
 void import_label_encoder(NodeContext& ctx);
 void import_category_mapper(NodeContext& ctx);
 
+// ImportMlLinear.cpp: linear models and preprocessing of the ai.onnx.ml domain.
+void import_linear_classifier(NodeContext& ctx);
+void import_linear_regressor(NodeContext& ctx);
+void import_normalizer(NodeContext& ctx);
+void import_scaler(NodeContext& ctx);
+void import_one_hot_encoder(NodeContext& ctx);
+void import_imputer(NodeContext& ctx);
+void import_zip_map(NodeContext& ctx);
+
+// ImportSvm.cpp: support vector machines.
+void import_svm_classifier(NodeContext& ctx);
+void import_svm_regressor(NodeContext& ctx);
+
 // ImportString.cpp: the string ops.
 void import_string_concat(NodeContext& ctx);
 void import_regex_full_match(NodeContext& ctx);

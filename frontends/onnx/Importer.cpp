@@ -178,7 +178,10 @@ class GraphImport {
     for (const auto& info : graph_.output()) {
       Value* value = state_.values.at(info.name());
       if (info.has_type() && info.type().has_tensor_type()) TESSEL_TRY(check_output_type(info, value->type()));
-      if (info.has_type() && !info.type().has_tensor_type() && info.type().value_case() != pb::TypeProto::VALUE_NOT_SET)
+      // A sequence of maps is ZipMap's output, which imports as its probability tensor (docs/onnx.md).
+      bool zip_map = info.type().has_sequence_type() && info.type().sequence_type().elem_type().has_map_type();
+      if (info.has_type() && !info.type().has_tensor_type() && !zip_map &&
+          info.type().value_case() != pb::TypeProto::VALUE_NOT_SET)
         return unsupported(make_error("graph output '{}' is not a tensor; Tessel supports tensors", info.name()));
       b_.output(value, info.name());
     }

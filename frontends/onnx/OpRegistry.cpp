@@ -217,6 +217,15 @@ const OpImporter kImporters[] = {
     {kMl, "ArrayFeatureExtractor", 1, kMlMax, import_array_feature_extractor},
     {kMl, "LabelEncoder", 2, kMlMax, import_label_encoder},
     {kMl, "CategoryMapper", 1, kMlMax, import_category_mapper},
+    {kMl, "LinearClassifier", 1, kMlMax, import_linear_classifier},
+    {kMl, "LinearRegressor", 1, kMlMax, import_linear_regressor},
+    {kMl, "Normalizer", 1, kMlMax, import_normalizer},
+    {kMl, "Scaler", 1, kMlMax, import_scaler},
+    {kMl, "OneHotEncoder", 1, kMlMax, import_one_hot_encoder},
+    {kMl, "Imputer", 1, kMlMax, import_imputer},
+    {kMl, "ZipMap", 1, kMlMax, import_zip_map},
+    {kMl, "SVMClassifier", 1, kMlMax, import_svm_classifier},
+    {kMl, "SVMRegressor", 1, kMlMax, import_svm_regressor},
 };
 
 std::string_view canonical_domain(std::string_view domain) { return domain.empty() ? kOnnxDomain : domain; }

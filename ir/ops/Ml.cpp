@@ -1,10 +1,10 @@
-// The ml family: tree_ensemble, the normalized form of ONNX-ML TreeEnsembleRegressor and
-// TreeEnsembleClassifier (a classifier imports as its per-class scores, followed by argmax and a label
-// lookup as separate ops). Nodes are named by (tree id, node id); each tree's root is its first node
-// in array order, as in the ONNX reference and onnxruntime. Per row of X [N, F]: every tree routes the
-// row to a leaf, the leaves' (target, weight) entries are aggregated per target (SUM, AVERAGE = sum /
-// number of trees, MIN, MAX), base_values are added and post_transform is applied; the result is
-// f32 [N, n_targets].
+// The ml family: tree_ensemble, label_encode and pairwise_coupling. tree_ensemble is the normalized form
+// of ONNX-ML TreeEnsembleRegressor and TreeEnsembleClassifier (a classifier imports as its per-class
+// scores, followed by argmax and a label lookup as separate ops). Nodes are named by (tree id, node id);
+// each tree's root is its first node in array order, as in the ONNX reference and onnxruntime. Per row
+// of X [N, F]: every tree routes the row to a leaf, the leaves' (target, weight) entries are aggregated
+// per target (SUM, AVERAGE = sum / number of trees, MIN, MAX), base_values are added and post_transform
+// is applied; the result is f32 [N, n_targets].
 //
 // Numeric choices, stated once:
 // - Thresholds are rounded to f32 before comparing, as onnxruntime does. Features are read as double
@@ -20,6 +20,13 @@
 // label_encode (ONNX-ML LabelEncoder and CategoryMapper) maps each element of x through the parallel
 // 1-D tensors keys -> values, else to the scalar default. Keys compare like `equal` (strings by bytes),
 // except that a NaN key matches every NaN input; a repeated key maps to its last value (as ONNX says).
+//
+// pairwise_coupling (the probability step of ONNX-ML SVMClassifier) turns the pairwise probabilities of a
+// one-vs-one classifier into class probabilities with libsvm's multiclass_probability (Wu, Lin and Weng
+// 2004, method 2): the same start, update order, stopping rule (max error < 0.005 / classes) and
+// iteration cap (max(100, classes)), computed in double as libsvm (and so scikit-learn) does, then
+// rounded to the operand's dtype. It is an op rather than a composition because its iteration count
+// depends on the data.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -382,10 +389,85 @@ Expected<std::vector<Tensor>> eval_label_encode(const EvalContext& ctx) {
   return std::vector<Tensor>{result};
 }
 
+// ---- pairwise_coupling ------------------------------------------------------------------------------
+
+Expected<std::vector<TensorType>> infer_pairwise_coupling(const ShapeContext& ctx) {
+  int64_t classes = ctx.attrs.i("classes");
+  if (classes < 2) return make_error("pairwise_coupling needs classes >= 2, got {}", classes);
+  const TensorType& r = ctx.operand(0);
+  if (r.rank() != 2 || (r.dtype != DType::F32 && r.dtype != DType::F64))
+    return type_error("pairwise probabilities as [N, pairs] of f32 or f64", r);
+  int64_t pairs = classes * (classes - 1) / 2;
+  if (r.shape[1] != Dim(pairs))
+    return make_error("pairwise_coupling with {} classes needs {} pairwise probabilities per row, got {}", classes,
+                      pairs, r.str());
+  return std::vector<TensorType>{{r.dtype, {r.shape[0], Dim(classes)}}};
+}
+
+/// libsvm's multiclass_probability for one row: `r` is the k x k matrix of pairwise probabilities
+/// (r[i][j] + r[j][i] = 1), `p` receives the k class probabilities.
+void couple(int64_t k, const std::vector<double>& r, double* p) {
+  auto at = [k](int64_t i, int64_t j) { return static_cast<size_t>(i * k + j); };
+  std::vector<double> q(static_cast<size_t>(k * k), 0.0), qp(static_cast<size_t>(k), 0.0);
+  for (int64_t t = 0; t < k; ++t) {
+    p[t] = 1.0 / static_cast<double>(k);
+    for (int64_t j = 0; j < t; ++j) {
+      q[at(t, t)] += r[at(j, t)] * r[at(j, t)];
+      q[at(t, j)] = q[at(j, t)];
+    }
+    for (int64_t j = t + 1; j < k; ++j) {
+      q[at(t, t)] += r[at(j, t)] * r[at(j, t)];
+      q[at(t, j)] = -r[at(j, t)] * r[at(t, j)];
+    }
+  }
+  const double eps = 0.005 / static_cast<double>(k);
+  for (int64_t iter = 0; iter < std::max<int64_t>(100, k); ++iter) {
+    // Recomputed each round for accuracy, as libsvm does.
+    double pqp = 0.0;
+    for (int64_t t = 0; t < k; ++t) {
+      qp[t] = 0.0;
+      for (int64_t j = 0; j < k; ++j) qp[t] += q[at(t, j)] * p[j];
+      pqp += p[t] * qp[t];
+    }
+    double max_error = 0.0;
+    for (int64_t t = 0; t < k; ++t) max_error = std::max(max_error, std::abs(qp[t] - pqp));
+    if (max_error < eps) return;
+    for (int64_t t = 0; t < k; ++t) {
+      double diff = (-qp[t] + pqp) / q[at(t, t)];
+      p[t] += diff;
+      pqp = (pqp + diff * (diff * q[at(t, t)] + 2 * qp[t])) / (1 + diff) / (1 + diff);
+      for (int64_t j = 0; j < k; ++j) {
+        qp[j] = (qp[j] + diff * q[at(t, j)]) / (1 + diff);
+        p[j] /= (1 + diff);
+      }
+    }
+  }
+}
+
+Expected<std::vector<Tensor>> eval_pairwise_coupling(const EvalContext& ctx) {
+  const Tensor& r = ctx.input(0);
+  int64_t k = ctx.attrs.i("classes"), pairs = k * (k - 1) / 2;
+  if (r.rank() != 2 || r.dim(1) != pairs)
+    return make_error("pairwise_coupling with {} classes got {}", k, r.type_str());
+  std::vector<double> pairwise = r.to_doubles(), matrix(static_cast<size_t>(k * k), 0.0);
+  std::vector<double> probabilities(static_cast<size_t>(r.dim(0) * k));
+  for (int64_t n = 0; n < r.dim(0); ++n) {
+    const double* row = pairwise.data() + n * pairs;
+    for (int64_t i = 0, index = 0; i < k; ++i)
+      for (int64_t j = i + 1; j < k; ++j, ++index) {
+        matrix[static_cast<size_t>(i * k + j)] = row[index];
+        matrix[static_cast<size_t>(j * k + i)] = 1.0 - row[index];
+      }
+    couple(k, matrix, probabilities.data() + n * k);
+  }
+  return std::vector<Tensor>{Tensor::from_doubles(r.dtype(), {r.dim(0), k}, probabilities)};
+}
+
 }  // namespace
 
 Expected<std::vector<TensorType>> infer_ml(const ShapeContext& ctx) {
   if (ctx.kind == OpKind::LabelEncode) return infer_label_encode(ctx);
+  if (ctx.kind == OpKind::PairwiseCoupling) return infer_pairwise_coupling(ctx);
   TESSEL_ASSIGN(Ensemble ensemble, build_ensemble(ctx.attrs));
   if (!ctx.has_operand(0)) return make_error("tree_ensemble needs its operand X");
   const TensorType& x = ctx.operand(0);
@@ -395,6 +477,7 @@ Expected<std::vector<TensorType>> infer_ml(const ShapeContext& ctx) {
 
 Expected<std::vector<Tensor>> eval_ml(const EvalContext& ctx) {
   if (ctx.kind == OpKind::LabelEncode) return eval_label_encode(ctx);
+  if (ctx.kind == OpKind::PairwiseCoupling) return eval_pairwise_coupling(ctx);
   TESSEL_ASSIGN(Ensemble ensemble, build_ensemble(ctx.attrs));
   const Tensor& x = ctx.input(0);
   TESSEL_TRY(check_input({x.dtype(), to_shape(x.shape())}, ensemble));

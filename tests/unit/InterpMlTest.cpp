@@ -1,6 +1,7 @@
-// Interpreter tests for the ml family (tree_ensemble): every branch mode on a one-split tree, NaN routing,
+// Interpreter tests for the ml family. tree_ensemble: every branch mode on a one-split tree, NaN routing,
 // a hand-built two-tree, two-target ensemble under each aggregate function, base values and post
 // transforms, input dtypes, zero rows, symbolic N, and the malformed-attribute errors of the shape rule.
+// pairwise_coupling: two and three classes against libsvm's algorithm, zero and symbolic rows, errors.
 #include <cmath>
 #include <limits>
 
@@ -265,6 +266,54 @@ TEST(InterpMl, CycleIsAnErrorWhenRun) {
   AttrMap attrs =
       ensemble({{0, 0, "BRANCH_LEQ", 0, 1.0, 1, 1}, {0, 1, "BRANCH_LEQ", 0, 1.0, 0, 0}, {0, 2, "LEAF"}}, {}, 1);
   EXPECT_THAT(error_of(T(DType::F32, {1, 1}, {0}), attrs), HasSubstr("tree 0 has a cycle"));
+}
+
+// ---- pairwise_coupling -----------------------------------------------------------------------------
+
+// Expected values below are libsvm's multiclass_probability (svm.cpp) run in double by a line-for-line
+// Python transcription. (The ONNX reference's Python version computes Q[t, j] as a dot product where
+// libsvm multiplies two elements, so it is no oracle here.)
+
+// Two classes: the fixed point is p = [r01, 1 - r01], and libsvm stops once |Qp_t - pQp| < 0.0025:
+// r01 = 0.7 gives [0.6999999889, 0.3000000111], r01 = 0.1 stops further away: [0.0998444748, 0.9001555252].
+TEST(InterpPairwiseCoupling, TwoClassesStopNearThePairwiseProbability) {
+  Tensor p = run1(OpKind::PairwiseCoupling, {T(DType::F64, {2, 1}, {0.7, 0.1})}, {{"classes", int64_t{2}}});
+  expect_tensor(p, DType::F64, {2, 2}, {0.6999999889, 0.3000000111, 0.0998444748, 0.9001555252}, 1e-9);
+  Tensor f32 = run1(OpKind::PairwiseCoupling, {T(DType::F32, {1, 1}, {0.7})}, {{"classes", int64_t{2}}});
+  expect_tensor(f32, DType::F32, {1, 2}, {0.7, 0.3}, 1e-7);
+}
+
+// Three classes, pairwise probabilities consistent with q = [0.5, 0.3, 0.2] (r_ij = q_i / (q_i + q_j):
+// r01 = 0.625, r02 = 0.5 / 0.7, r12 = 0.6): libsvm stops within 1e-3 of q, at [0.500900563, 0.299120911,
+// 0.199978526]. An inconsistent row (r01 = 0.9, r02 = 0.2, r12 = 0.6) gives [0.287642341, 0.235120474,
+// 0.477237185].
+TEST(InterpPairwiseCoupling, ThreeClassesFollowLibsvm) {
+  Tensor r = T(DType::F64, {2, 3}, {0.625, 0.5 / 0.7, 0.6, 0.9, 0.2, 0.6});
+  Tensor p = run1(OpKind::PairwiseCoupling, {r}, {{"classes", int64_t{3}}});
+  expect_tensor(p, DType::F64, {2, 3}, {0.500900563, 0.299120911, 0.199978526, 0.287642341, 0.235120474, 0.477237185},
+                1e-8);
+  for (int64_t row = 0; row < 2; ++row)
+    EXPECT_NEAR(p.get_double(row * 3) + p.get_double(row * 3 + 1) + p.get_double(row * 3 + 2), 1.0, 1e-12);
+}
+
+TEST(InterpPairwiseCoupling, ZeroRowsAndSymbolicRows) {
+  expect_tensor(run1(OpKind::PairwiseCoupling, {T(DType::F32, {0, 6}, {})}, {{"classes", int64_t{4}}}), DType::F32,
+                {0, 4}, {});
+  EXPECT_EQ(infer_type(OpKind::PairwiseCoupling, {{DType::F32, {Dim::symbol("N"), 3}}}, {{"classes", int64_t{3}}}),
+            "f32[N, 3]");
+}
+
+TEST(InterpPairwiseCoupling, Errors) {
+  auto error = [](const Tensor& r, int64_t classes) {
+    auto result = run_op(OpKind::PairwiseCoupling, {r}, {{"classes", classes}});
+    return result.ok() ? std::string("(no error)") : result.error().str();
+  };
+  EXPECT_THAT(error(T(DType::F32, {1, 1}, {0.5}), 1), HasSubstr("pairwise_coupling needs classes >= 2, got 1"));
+  EXPECT_THAT(error(T(DType::F32, {1, 2}, {0.5, 0.5}), 3),
+              HasSubstr("pairwise_coupling with 3 classes needs 3 pairwise probabilities per row, got f32[1, 2]"));
+  EXPECT_THAT(error(T(DType::I32, {1, 1}, {1}), 2),
+              HasSubstr("expects pairwise probabilities as [N, pairs] of f32 or f64, got i32[1, 1]"));
+  EXPECT_THAT(error(T(DType::F32, {1}, {0.5}), 2), HasSubstr("got f32[1]"));
 }
 
 }  // namespace
