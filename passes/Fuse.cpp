@@ -247,6 +247,29 @@ Status check_symbols_bound(const Function& body) {
   return Status::success();
 }
 
+// Symbols that the body's values use but none of its inputs binds (an expand of a scalar to [2, N, 32], as
+// exporters write zero initial states) are bound by an extra operand: a @main input whose shape names the
+// symbol. The body reads it only for its shape.
+void add_symbol_witnesses(const Function& main, Function& body, std::vector<Value*>& operands) {
+  std::set<std::string> bound, used;
+  for (const Value* input : body.inputs())
+    for (const Dim& dim : input->type().shape) dim.collect_symbols(bound);
+  for (const Op* op : body.ops())
+    for (const Value* result : op->results())
+      for (const Dim& dim : result->type().shape) dim.collect_symbols(used);
+  for (const std::string& symbol : used) {
+    if (bound.count(symbol)) continue;
+    for (Value* input : main.inputs()) {
+      const Shape& shape = input->type().shape;
+      if (std::none_of(shape.begin(), shape.end(), [&](const Dim& d) { return d.as_symbol() == symbol; })) continue;
+      operands.push_back(input);
+      body.add_input(input->name().empty() ? "shape_of_" + symbol : input->name(), input->type());
+      for (const Dim& dim : shape) dim.collect_symbols(bound);
+      break;
+    }
+  }
+}
+
 // Moves one group into a new body function and appends the kernel op that calls it to `main`.
 Status build_kernel(Function& main, const std::vector<Op*>& members, const std::string& body_name) {
   Module& module = *main.module();
@@ -298,6 +321,7 @@ Status build_kernel(Function& main, const std::vector<Op*>& members, const std::
     output_names.push_back("out0");
   }
   body->set_outputs(body_outputs, output_names);
+  add_symbol_witnesses(main, *body, operands);
   TESSEL_TRY(check_symbols_bound(*body));
   std::vector<TensorType> types;
   for (const Value* result : results) types.push_back(result->type());
