@@ -50,9 +50,13 @@ std::string Target::str() const {
 
 Target detect_host_target() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return cpu_level("x86-64-v4", 512, true);
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return cpu_level("x86-64-v3", 256, true);
-  return cpu_level("x86-64", 128, false);
+  Target target = cpu_level("x86-64", 128, false);
+  if (__builtin_cpu_supports("avx512f"))
+    target = cpu_level("x86-64-v4", 512, true);
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    target = cpu_level("x86-64-v3", 256, true);
+  target.host = true;
+  return target;
 }
 
 Expected<Target> parse_target(std::string_view name) {

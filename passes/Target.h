@@ -14,6 +14,7 @@ enum class TargetArch { X86_64, Cuda };
 struct Target {
   std::string name = "x86-64-v4";  ///< as given to --target, or the detected level
   TargetArch arch = TargetArch::X86_64;
+  bool host = false;  ///< detected for this machine: code generators may use every feature of its CPU
   // CPU.
   int vector_bits = 512;  ///< widest SIMD register used (128 SSE, 256 AVX2, 512 AVX-512)
   bool has_fma = true;

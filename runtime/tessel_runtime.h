@@ -148,6 +148,47 @@ tessel_status tessel_parallel_for(tessel_thread_pool* pool, int64_t begin, int64
 /** Stops and joins the workers; loops still running on other threads must have returned. NULL is ignored. */
 void tessel_thread_pool_destroy(tessel_thread_pool* pool);
 
+/* ---- Compiled models (what `tessel compile` generates) ------------------------------------------ */
+
+/** The entry point of a compiled model: runs every kernel in order. `inputs` / `outputs` hold one data
+ *  pointer per model input / output, `constants` one per weight, `symbols` the value of each symbolic dim,
+ *  `arena` arena_bytes(symbols) bytes of 64-byte-aligned scratch. Returns 0 or TESSEL_ERROR_OUT_OF_MEMORY. */
+typedef int32_t (*tessel_model_run_fn)(void* const* inputs, void* const* outputs, const void* const* constants,
+                                       const int64_t* symbols, void* arena, tessel_thread_pool* pool);
+typedef int64_t (*tessel_model_arena_fn)(const int64_t* symbols);
+
+/** What the generated library exports as NAME_info. */
+typedef struct tessel_model_info {
+  const char* name;
+  int32_t num_inputs;
+  int32_t num_outputs;
+  int32_t num_symbols;
+  int32_t num_constants;
+  tessel_model_run_fn run;
+  tessel_model_arena_fn arena_bytes;
+  const void* const* embedded_constants; /**< one pointer per constant; NULL when the weights are external */
+  const uint64_t* constant_offsets;      /**< byte offset of each constant in the weights file */
+  uint64_t weights_bytes;                /**< size of the weights file */
+} tessel_model_info;
+
+/** A loaded model: its weights and a thread pool. */
+typedef struct tessel_model tessel_model;
+
+/** Loads a model. `weights_path` names the NAME.weights file when the model was compiled with external
+ *  weights (it is mapped read-only, and checked for size) and must be NULL otherwise. `num_threads` 0 reads
+ *  TESSEL_NUM_THREADS, else uses every core. Returns NULL with tessel_last_error() set on failure. */
+tessel_model* tessel_model_create(const tessel_model_info* info, const char* weights_path, int num_threads);
+/** Runs the model (safe from several threads at once): allocates the arena, runs, frees it. */
+tessel_status tessel_model_run(tessel_model* model, const int64_t* symbols, void* const* inputs, void* const* outputs);
+/** Unmaps the weights and stops the threads; NULL is ignored. */
+void tessel_model_destroy(tessel_model* model);
+
+/* ---- Helpers called by generated code -------------------------------------------------------- */
+
+/** base ** exponent with wrapping integer arithmetic; a negative signed exponent gives 1 for base 1, +-1 for
+ *  base -1 and 0 otherwise (the IR's integer pow). `exponent_signed` says how to read `exponent`. */
+int64_t tessel_ipow(int64_t base, int64_t exponent, int32_t exponent_signed);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -6,9 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <string>
 
 #include "frontends/builder/Nn.h"
 #include "ir/Builder.h"
+#include "ir/TensorIO.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "ir/interp/Interpreter.h"
@@ -73,18 +76,39 @@ std::vector<float> reference(const Module& module, const Tensor& image) {
 
 }  // namespace
 
-int main() {
+Tensor test_image(int64_t batch) {
+  Tensor image(DType::F32, {batch, 1, 28, 28});
+  for (int64_t i = 0; i < image.numel(); ++i) image.data<float>()[i] = static_cast<float>((i * 37 % 101) / 101.0);
+  return image;
+}
+
+// `seed_cnn --write DIR` writes DIR/seed_cnn.tsl (the model), DIR/image.npy (a batch of 3) and
+// DIR/expected.npy (the plain-loop reference's probabilities) for the AOT example (examples/aot_seed_cnn).
+int write_files(const Module& module, const std::string& dir) {
+  Tensor image = test_image(3);
+  std::vector<float> expected = reference(module, image);
+  Status status = write_npy(dir + "/image.npy", image);
+  if (status) status = write_npy(dir + "/expected.npy", Tensor::of<float>({3, 10}, expected));
+  std::ofstream(dir + "/seed_cnn.tsl") << print_module(module);
+  if (!status) {
+    std::fprintf(stderr, "seed_cnn: %s\n", status.error().str().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
   Module module;
   if (auto status = build_seed_cnn(module); !status) {
     std::fprintf(stderr, "seed_cnn: %s\n", status.error().str().c_str());
     return 1;
   }
+  if (argc == 3 && std::string(argv[1]) == "--write") return write_files(module, argv[2]);
   std::printf("%s\n", print_module(module, {.elide_constants_above = 16}).c_str());
 
   // Two different batch sizes through the same (symbolic-batch) module.
   for (int64_t batch : {1, 3}) {
-    Tensor image(DType::F32, {batch, 1, 28, 28});
-    for (int64_t i = 0; i < image.numel(); ++i) image.data<float>()[i] = static_cast<float>((i * 37 % 101) / 101.0);
+    Tensor image = test_image(batch);
     auto outputs = interpret(*module.entry(), {image});
     if (!outputs) {
       std::fprintf(stderr, "seed_cnn: %s\n", outputs.error().str().c_str());

@@ -59,7 +59,7 @@ TestResult outcome(TestResult result, Outcome kind, std::string reason) {
 
 // Runs one data set: import (binding what must be bound), interpret, compare.
 TestResult run_data_set(const pb::ModelProto& model, const fs::path& dir, const fs::path& set,
-                        const ConformanceOptions& options, TestResult result) {
+                        const ConformanceOptions& options, TestResult result, CompiledRun& compiled) {
   std::vector<LoadedTensor> inputs, outputs;
   for (const auto& file : numbered_files(set, "input")) inputs.push_back(load_tensor(file));
   for (const auto& file : numbered_files(set, "output")) outputs.push_back(load_tensor(file));
@@ -99,11 +99,22 @@ TestResult run_data_set(const pb::ModelProto& model, const fs::path& dir, const 
                      "input: " + inputs[i].error.str());
     args.push_back(*inputs[i].tensor);
   }
-  auto actual = interpret(*(*module)->entry(), args);
+  const auto names = (*module)->entry()->output_names();
+  Expected<std::vector<Tensor>> actual = std::vector<Tensor>{};
+  if (options.compile) {
+    if (!compiled || !result.bound_inputs.empty()) {
+      auto run = options.compile(std::move(*module));
+      if (!run) return outcome(result, Outcome::Unsupported, "compile: " + run.error().str());
+      compiled = std::move(*run);
+    }
+    actual = compiled(args);
+    if (!result.bound_inputs.empty()) compiled = nullptr;  // specific to this data set's bound inputs
+  } else {
+    actual = interpret(*(*module)->entry(), args);
+  }
   if (!actual) return outcome(result, Outcome::Fail, "run: " + actual.error().str());
   if (actual->size() != outputs.size())
     return outcome(result, Outcome::Fail, fmt::format("{} outputs, expected {}", actual->size(), outputs.size()));
-  const auto& names = (*module)->entry()->output_names();
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (!outputs[i].tensor)
       return outcome(result, outputs[i].unsupported ? Outcome::Unsupported : Outcome::Fail,
@@ -169,8 +180,9 @@ TestResult run_conformance_test(const std::string& dir, const ConformanceOptions
   if (!model) return outcome(result, Outcome::Fail, "load: " + model.error().str());
   auto sets = data_sets(dir);
   if (sets.empty()) return outcome(result, Outcome::Fail, "no test_data_set_* folder");
+  CompiledRun compiled;
   for (const auto& set : sets) {
-    TestResult one = run_data_set(*model, dir, set, options, result);
+    TestResult one = run_data_set(*model, dir, set, options, result, compiled);
     if (one.outcome != Outcome::Pass) {
       if (sets.size() > 1) one.reason = set.filename().string() + ": " + one.reason;
       return one;

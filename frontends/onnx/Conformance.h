@@ -16,7 +16,16 @@
 
 namespace tessel::onnx {
 
+/// Runs a compiled model on its inputs, returning its outputs.
+using CompiledRun = std::function<Expected<std::vector<Tensor>>(const std::vector<Tensor>&)>;
+/// Compiles an imported module for a backend. An error is reported as "unsupported" (the backend cannot
+/// compile the model), as opposed to a wrong or failed run.
+using BackendCompiler = std::function<Expected<CompiledRun>(std::unique_ptr<Module>)>;
+
 struct ConformanceOptions {
+  /// The backend under test; empty runs the reference interpreter. A test's model is compiled once and
+  /// run on every data set, unless a data set binds graph inputs as constants (then it is recompiled).
+  BackendCompiler compile;
   std::string filter;             ///< ECMAScript regex; only test names it finds a match in run ("" = all)
   std::vector<std::string> only;  ///< when non-empty, only these test names run
   double rtol = 1e-3;

@@ -6,6 +6,7 @@
 //
 // Semantics (the evaluator is their executable form; docs/loop-ir.md says more):
 // - Every expression has a type: an element dtype and a lane count (1 = scalar). Index arithmetic is i64.
+// - And/Or/Xor and not() are bitwise on integers and logical on bool.
 // - Integer arithmetic wraps (two's complement); Div truncates toward zero and Mod takes the sign of the
 //   dividend (C), both give 0 for a zero divisor, and INT_MIN / -1 wraps to INT_MIN. Float Mod is fmod.
 // - Float min/max propagate NaN. f16/bf16 arithmetic computes in float and rounds per operation.

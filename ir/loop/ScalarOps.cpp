@@ -142,9 +142,10 @@ Lane binary_lane(BinOp op, DType d, Lane a, Lane b) {
     case BinOp::Le: return int_lane(!int_less(d, y, x));
     case BinOp::Gt: return int_lane(int_less(d, y, x));
     case BinOp::Ge: return int_lane(!int_less(d, x, y));
-    case BinOp::And: return int_lane(x && y);
-    case BinOp::Or: return int_lane(x || y);
-    case BinOp::Xor: return int_lane((x != 0) != (y != 0));
+    // Bitwise on integers (bool lanes hold 0 or 1, so this is also the logical form).
+    case BinOp::And: return normalize(int_lane(static_cast<int64_t>(ux & uy)), d);
+    case BinOp::Or: return normalize(int_lane(static_cast<int64_t>(ux | uy)), d);
+    case BinOp::Xor: return normalize(int_lane(static_cast<int64_t>(ux ^ uy)), d);
   }
   return int_lane(0);
 }
@@ -157,7 +158,9 @@ Lane intrinsic_lane(Intrinsic fn, DType d, Lane a, Lane b, DType b_dtype) {
     return normalize(float_lane(float_intrinsic(fn, a.f, y)), d);
   }
   switch (fn) {
-    case Intrinsic::Not: return int_lane(a.i == 0);
+    case Intrinsic::Not:  // logical on bool, bitwise complement on integers
+      if (d == DType::Bool) return int_lane(a.i == 0);
+      return normalize(int_lane(static_cast<int64_t>(~static_cast<uint64_t>(a.i))), d);
     case Intrinsic::Neg: return normalize(int_lane(static_cast<int64_t>(0 - static_cast<uint64_t>(a.i))), d);
     case Intrinsic::Abs:
       if (is_unsigned(d) || a.i >= 0) return a;

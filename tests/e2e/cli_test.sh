@@ -69,9 +69,15 @@ case_run() {
 
   # Global --verbose narrates on stderr, before or after the subcommand.
   expect_ok "run --verbose" --verbose run "$DATA/model.tsl" -i "%x=$DATA/x.npy" -o "$SCRATCH/out/v"
-  grep -qF "tessel: interpreting @main" "$SCRATCH/stderr" || fail "--verbose did not narrate: $(cat "$SCRATCH/stderr")"
+  grep -qF "tessel: preparing the interp backend" "$SCRATCH/stderr" || fail "--verbose did not narrate: $(cat "$SCRATCH/stderr")"
   expect_ok "run ... --verbose" run "$DATA/model.tsl" -i "x=$DATA/x.npy" -o "$SCRATCH/out/v" --verbose
   grep -qF "tessel: output 's' -> " "$SCRATCH/stderr" || fail "--verbose after the subcommand did not narrate"
+
+  # The compiled backend writes the same outputs.
+  expect_ok "run llvm" run "$DATA/model.tsl" --backend=llvm --input "x=$DATA/x.npy" --output-dir "$SCRATCH/out/llvm"
+  expect_same_file "llvm output y" "$SCRATCH/out/llvm/y.npy" "$DATA/expected_y.npy"
+  expect_same_file "llvm output s" "$SCRATCH/out/llvm/s.npy" "$DATA/expected_s.npy"
+  expect_same_file "llvm output m" "$SCRATCH/out/llvm/m.npy" "$DATA/expected_m.npy"
 
   # Without --output-dir the outputs are printed.
   expect_ok "run to stdout" run "$DATA/model.tsl" --input "x=$DATA/x.npy"
@@ -93,8 +99,8 @@ case_errors() {
     run "$DATA/model.tsl" --input "x=$DATA/model.tsl"
   expect_error "missing npy" "$SCRATCH/nope.npy: cannot open npy file: no such file" \
     run "$DATA/model.tsl" --input "x=$SCRATCH/nope.npy"
-  expect_error "unavailable backend" "tessel: error: backend 'llvm' is not available in this build" \
-    run "$DATA/model.tsl" --backend=llvm --input "x=$DATA/x.npy"
+  expect_error "unknown backend" "tessel: error: unknown backend 'tpu' (hint: available backends: interp, llvm)" \
+    run "$DATA/model.tsl" --backend=tpu --input "x=$DATA/x.npy"
   expect_error "missing model" "tessel: error: " run "$SCRATCH/no_such_model.tsl" --input "x=$DATA/x.npy"
   grep -qF "no_such_model.tsl" "$SCRATCH/stderr" || fail "missing model: the error does not name the file"
 

@@ -13,6 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "codegen/llvm/Jit.h"
+#include "tools/tessel/Backends.h"
+
 #include "passes/LowerLoops.h"
 #include "passes/MemoryPlan.h"
 
@@ -164,13 +167,12 @@ std::string tensor_summary(const std::string& name, const Tensor& tensor) {
   return text + "]";
 }
 
-Status write_outputs(const Function& function, const std::vector<Tensor>& results, const std::string& dir,
-                     const Log& log) {
+Status write_outputs(const std::vector<std::string>& names, const std::vector<Tensor>& results,
+                     const std::string& dir, const Log& log) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error || !std::filesystem::is_directory(dir))
     return make_error("cannot create the output directory: {}", error ? error.message() : "not a directory").at(dir);
-  const auto& names = function.output_names();
   std::map<std::string, std::string> used;  // file -> output name, to catch two outputs sharing a file
   for (size_t i = 0; i < results.size(); ++i) {
     std::string name = i < names.size() ? names[i] : std::string();
@@ -184,26 +186,42 @@ Status write_outputs(const Function& function, const std::vector<Tensor>& result
   return Status::success();
 }
 
+Status dump_native(const Module& module, const Target& target, const std::string& format, const Log& log,
+                   std::ostream& out) {
+  log("generating LLVM IR for {}", target.str());
+  std::string text;
+  if (format == "asm") {
+    TESSEL_ASSIGN(text, jit::assembly_text(module, target));
+  } else {
+    TESSEL_ASSIGN(text, jit::llvm_ir_text(module, target, /*optimized=*/format == "llvm"));
+  }
+  out << text;
+  return Status::success();
+}
+
 }  // namespace
 
 Status dump_command(const DumpOptions& options, const GlobalOptions& global, std::ostream& out) {
   Log log(global.verbose);
-  if (options.format != "text" && options.format != "dot" && options.format != "mlir" && options.format != "loops")
-    return make_error("unknown dump format '{}' (expected text, dot, mlir or loops)", options.format);
+  static const std::set<std::string> kFormats = {"text", "dot", "mlir", "loops", "llvm", "llvm-raw", "asm"};
+  if (!kFormats.count(options.format))
+    return make_error("unknown dump format '{}' (expected text, dot, mlir, loops, llvm, llvm-raw or asm)",
+                      options.format);
   TESSEL_ASSIGN(std::unique_ptr<Module> module, load_module(options.file, log));
   TESSEL_TRY(run_pass_pipeline(*module, options.passes, /*default_opt_level=*/0, global.verbose, std::cerr));
   if (options.stats) {
     TESSEL_ASSIGN(MemoryStats stats, memory_stats(*module));
     std::cerr << format_memory_stats(stats);
   }
-  if (options.format == "loops") {
+  if (options.format == "loops" || options.format == "llvm" || options.format == "llvm-raw" || options.format == "asm") {
     const Function* entry = module->entry();
     bool has_kernels = false;
     for (const Op* op : entry ? entry->ops() : std::vector<Op*>{}) has_kernels |= op->kind() == OpKind::Kernel;
     if (!has_kernels)
-      return Error{"--format=loops needs kernels, and the module has none", options.file,
+      return Error{"--format=" + options.format + " needs kernels, and the module has none", options.file,
                    "fuse and schedule first, e.g. with -O3 or --passes=fuse,schedule"};
     TESSEL_ASSIGN(Target target, parse_target(options.passes.target));
+    if (options.format != "loops") return dump_native(*module, target, options.format, log, out);
     log("lowering every kernel to loop IR for {}", target.str());
     TESSEL_ASSIGN(std::string text, print_loop_ir(*module, target));
     out << text;
@@ -231,24 +249,24 @@ Status dump_command(const DumpOptions& options, const GlobalOptions& global, std
 
 Status run_command(const RunOptions& options, const GlobalOptions& global, std::ostream& out) {
   Log log(global.verbose);
-  if (options.backend != "interp")
-    return Error{
-        fmt::format("backend '{}' is not available in this build", options.backend), {}, "available backends: interp"};
   TESSEL_ASSIGN(std::unique_ptr<Module> module, load_module(options.file, log));
   const Function* function = module->entry();
   if (!function) return make_error("the module defines no function to run").at(options.file);
   log("entry function @{}: {} input(s), {} output(s)", function->name(), function->inputs().size(),
       function->outputs().size());
   TESSEL_ASSIGN(std::vector<Tensor> inputs, read_inputs(*function, options.inputs, log));
+  std::vector<std::string> names = function->output_names();
 
-  log("interpreting @{} ({} ops)", function->name(), function->num_ops());
+  log("preparing the {} backend", options.backend.backend);
+  double compile_seconds = 0;
+  TESSEL_ASSIGN(RunModule run, prepare_backend(std::move(module), options.backend, &compile_seconds));
+  if (options.backend.backend != "interp") log("compiled in {:.3f} s", compile_seconds);
   auto start = std::chrono::steady_clock::now();
-  TESSEL_ASSIGN(std::vector<Tensor> results, interpret(*function, inputs));
+  TESSEL_ASSIGN(std::vector<Tensor> results, run(inputs));
   std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
-  log("interpreted in {:.3f} ms", elapsed.count());
+  log("ran in {:.3f} ms", elapsed.count());
 
-  if (!options.output_dir.empty()) return write_outputs(*function, results, options.output_dir, log);
-  const auto& names = function->output_names();
+  if (!options.output_dir.empty()) return write_outputs(names, results, options.output_dir, log);
   for (size_t i = 0; i < results.size(); ++i) {
     std::string name = i < names.size() && !names[i].empty() ? names[i] : fmt::format("output{}", i);
     out << tensor_summary(name, results[i]) << "\n";

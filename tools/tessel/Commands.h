@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ir/Error.h"
+#include "tools/tessel/Backends.h"
 #include "tools/tessel/PassOptions.h"
 
 namespace tessel::cli {
@@ -20,7 +21,7 @@ struct GlobalOptions {
 
 struct DumpOptions {
   std::string file;
-  std::string format = "text";  ///< "text" (.tsl, parses back), "dot" (Graphviz), "mlir" or "loops"
+  std::string format = "text";  ///< text (.tsl, parses back), dot (Graphviz), mlir, loops, llvm, llvm-raw, asm
   bool stats = false;           ///< print kernel count, arena and peak bytes (stderr)
   /// Constants with more elements than this print elided (text form only); -1 prints all in full.
   int64_t elide_constants_above = -1;
@@ -30,7 +31,7 @@ struct DumpOptions {
 
 struct RunOptions {
   std::string file;
-  std::string backend = "interp";
+  BackendOptions backend;
   std::vector<std::string> inputs;  ///< "NAME=PATH.npy", one per function input
   /// Where `<output name>.npy` files go (created if missing); empty prints the outputs to stdout.
   std::string output_dir;

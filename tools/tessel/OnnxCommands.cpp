@@ -1,6 +1,8 @@
 // `tessel import` and `tessel conformance` (see OnnxCommands.h).
 #include "tools/tessel/OnnxCommands.h"
 
+#include "tools/tessel/Backends.h"
+
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -8,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "frontends/onnx/Conformance.h"
+#include "tools/tessel/Backends.h"
 #include "frontends/onnx/Expectations.h"
 #include "frontends/onnx/Importer.h"
 #include "ir/Parser.h"
@@ -39,11 +42,20 @@ Status import_command(const ImportCommandOptions& options, std::ostream& out) {
 }
 
 Status conformance_command(const ConformanceCommandOptions& options, bool verbose, std::ostream& out) {
-  if (options.backend != "interp")
-    return make_error("backend '{}' is not available for conformance in this build (available: interp)",
-                      options.backend);
   onnx::ConformanceOptions run;
+  if (options.backend != "interp") {
+    BackendOptions backend;
+    backend.backend = options.backend;
+    backend.threads = options.threads;
+    TESSEL_TRY(check_backend_name(backend.backend));
+    run.compile = [backend](std::unique_ptr<Module> module) -> Expected<onnx::CompiledRun> {
+      TESSEL_ASSIGN(RunModule compiled, prepare_backend(std::move(module), backend));
+      return onnx::CompiledRun(std::move(compiled));
+    };
+  }
   run.filter = options.filter;
+  run.rtol = options.rtol;
+  run.atol = options.atol;
   if (!options.list.empty()) {
     TESSEL_ASSIGN(run.only, onnx::read_test_list(options.list));
   }
@@ -90,7 +102,8 @@ void add_onnx_commands(CLI::App& app, OnnxCommandOptions& options) {
   CLI::App* conformance = app.add_subcommand("conformance", "Run the ONNX backend node tests in DIR");
   auto& c = options.conformance;
   conformance->add_option("DIR", c.dir, "Folder of node tests (each with model.onnx and test_data_set_*)")->required();
-  conformance->add_option("--backend", c.backend, "Execution backend (this build: interp)")->capture_default_str();
+  conformance->add_option("--backend", c.backend, "Execution backend: " + backend_names())->capture_default_str();
+  conformance->add_option("--threads", c.threads, "Threads of compiled backends (0: TESSEL_NUM_THREADS or all)");
   conformance->add_option("--filter", c.filter, "Only tests whose name matches this regex")->type_name("REGEX");
   conformance->add_option("--list", c.list, "Only the tests named in this file (one per line)")->type_name("FILE");
   conformance->add_option("--report", c.report, "Write a markdown report of every failure")->type_name("FILE");
@@ -103,6 +116,8 @@ void add_onnx_commands(CLI::App& app, OnnxCommandOptions& options) {
       ->add_option("--write-expectations", c.write_expectations,
                    "Write every test that did not pass, with its reason, to FILE")
       ->type_name("FILE");
+  conformance->add_option("--rtol", c.rtol, "Relative tolerance of the comparison")->capture_default_str();
+  conformance->add_option("--atol", c.atol, "Absolute tolerance of the comparison")->capture_default_str();
   conformance->add_flag("--show-passes", c.show_passes, "Print a line for passing tests too");
   options.conformance_app = conformance;
 }

@@ -31,6 +31,9 @@ struct ConformanceCommandOptions {
   std::string expectations;        ///< file of tests expected not to pass, with reasons (a regression gate)
   std::string write_expectations;  ///< write the tests that did not pass, with reasons, here
   bool show_passes = false;
+  int threads = 0;
+  double rtol = 1e-3;  ///< the upstream rule's tolerances by default
+  double atol = 1e-7;
 };
 
 /// Options of both commands, filled in by CLI11.

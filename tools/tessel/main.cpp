@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/tessel/Commands.h"
+#include "tools/tessel/CompileCommands.h"
 #include "tools/tessel/OnnxCommands.h"
 #include "tools/tessel/PassOptions.h"
 
@@ -41,9 +42,10 @@ int run_main(int argc, char** argv) {
   CLI::App* dump = app.add_subcommand("dump", "Parse, verify and print a .tsl module");
   dump->add_option("FILE", dump_options.file, "The .tsl file")->required();
   dump->add_option("--format", dump_options.format,
-                   "text (.tsl, parses back), dot (Graphviz), mlir (func/linalg/tensor/arith/math) or loops "
-                   "(the loop IR of every kernel; needs fused, scheduled kernels, e.g. -O3)")
-      ->check(CLI::IsMember({"text", "dot", "mlir", "loops"}))
+                   "text (.tsl, parses back), dot (Graphviz), mlir (func/linalg/tensor/arith/math), loops (the loop "
+                   "IR of every kernel), llvm / llvm-raw (generated LLVM IR after / before LLVM's optimizer) or asm; "
+                   "all but text, dot and mlir need fused, scheduled kernels, e.g. -O3")
+      ->check(CLI::IsMember({"text", "dot", "mlir", "loops", "llvm", "llvm-raw", "asm"}))
       ->capture_default_str();
   bool full_constants = false;  // the default already; the flag exists to say so explicitly in scripts
   CLI::Option* full = dump->add_flag("--full-constants", full_constants, "Print every constant in full (the default)");
@@ -60,7 +62,11 @@ int run_main(int argc, char** argv) {
 
   CLI::App* run = app.add_subcommand("run", "Run a .tsl module's entry function on .npy inputs");
   run->add_option("FILE", run_options.file, "The .tsl file")->required();
-  run->add_option("--backend", run_options.backend, "Execution backend (this build: interp)")->capture_default_str();
+  run->add_option("--backend", run_options.backend.backend, "Execution backend: " + backend_names())
+      ->capture_default_str();
+  run->add_option("--target", run_options.backend.target, "CPU target of the llvm backend")->capture_default_str();
+  run->add_option("--threads", run_options.backend.threads, "Threads (0: TESSEL_NUM_THREADS or every core)");
+  run->add_flag("--fast-math", run_options.backend.fast_math, "Let the llvm backend reassociate float math");
   run->add_option("-i,--input", run_options.inputs, "An input as NAME=PATH.npy; repeat for each input")
       ->type_name("NAME=PATH")
       ->allow_extra_args(false);
@@ -70,6 +76,8 @@ int run_main(int argc, char** argv) {
 
   OnnxCommandOptions onnx_options;
   add_onnx_commands(app, onnx_options);
+  CompileCommands compile_options;
+  add_compile_commands(app, compile_options);
 
   try {
     app.parse(argc, argv);
@@ -85,6 +93,9 @@ int run_main(int argc, char** argv) {
   bool onnx_ran = false;
   if (!dump->parsed() && !run->parsed() && !passes->parsed())
     status = run_onnx_commands(onnx_options, global.verbose, std::cout, onnx_ran);
+  bool compile_ran = false;
+  if (status.ok() && !onnx_ran && !dump->parsed() && !run->parsed() && !passes->parsed())
+    status = run_compile_commands(compile_options, global.verbose, std::cout, compile_ran);
   std::cout.flush();
   if (!status.ok()) return report(status.error().str());
   if (!std::cout) return report("cannot write to standard output");
