@@ -1,11 +1,11 @@
 // Anchor ops in the lowering: each defines its iteration domain (docs/loop-ir.md) and its accumulation.
 //   matmul [b0.., i, j] + k        gemm [i, j] + k
-//   conv   [n, oc, oh, ow] + [ic, kh, kw] (od/kd for 3-D; ow/kw alone for 1-D)
-//   pool   [n, c, oh, ow] + [kh, kw]
-//   reduce [d0 .. d(r-1)] (the result dims) + [r<a> for each reduced input axis a]
-// Floats accumulate in f32 (f64 for f64), integers in their own dtype with wraparound (the same result
-// as the interpreter's 64-bit accumulation truncated). Window taps outside the input are masked with a
-// select over a clamped, always-in-bounds load, and only on sides that have padding.
+//   reduce [d0 .. d(r-1)] (the result dims) + [r<a> for each reduced input axis a]; argmax/argmin too
+//   scatter_elements [d0 .. d(r-1)] (the data dims) + r<axis> (the indices' extent along the axis)
+// (conv, conv_transpose and pool: passes/LowerWindow.cpp). Floats accumulate in f32 (f64 for f64),
+// integers in their own dtype with wraparound (the same result as the interpreter's 64-bit accumulation
+// truncated). argmax/argmin keep the extreme and its index; ties (and NaNs, which count as the extreme)
+// are resolved by index, so the result does not depend on the order in which a schedule visits them.
 #include <limits>
 
 #include "ir/loop/Transforms.h"
@@ -15,8 +15,6 @@
 namespace tessel::lower {
 
 using namespace loop;  // NOLINT
-
-namespace {
 
 Expr zero_of(DType c) { return is_float(c) ? float_imm(0, c) : int_imm(0, c); }
 
@@ -45,56 +43,35 @@ Expr highest_of(DType c) {
   }
 }
 
-/// Per-axis window attributes filled to `spatial` entries.
-struct Window {
-  std::vector<int64_t> strides, pads, dilations, kernel;
-  int64_t pad_begin(size_t a) const { return pads[a]; }
-  int64_t pad_end(size_t a) const { return pads[a + strides.size()]; }
-};
-
-Expected<Window> read_window(const Op& op, size_t spatial) {
-  Window w;
-  AttrReader attrs = op.attr();
-  w.strides = attrs.ints("strides");
-  w.pads = attrs.ints("pads");
-  w.dilations = attrs.ints("dilations");
-  if (w.strides.empty()) w.strides.assign(spatial, 1);
-  if (w.pads.empty()) w.pads.assign(2 * spatial, 0);
-  if (w.dilations.empty()) w.dilations.assign(spatial, 1);
-  if (w.strides.size() != spatial || w.pads.size() != 2 * spatial || w.dilations.size() != spatial)
-    return op_error(op, "has window attributes that do not match its spatial rank");
-  return w;
-}
-
-std::vector<std::string> spatial_names(size_t spatial, char prefix) {
-  static const char* kNames[] = {"d", "h", "w"};
-  std::vector<std::string> names;
-  for (size_t a = 0; a < spatial; ++a) {
-    if (spatial <= 3)
-      names.push_back(std::string(1, prefix) + kNames[3 - spatial + a]);
-    else
-      names.push_back(std::string(1, prefix) + std::to_string(a));
+Anchor reduction_domain(const Shape& in, const std::vector<bool>& reduced, bool keepdims) {
+  Anchor anchor;
+  size_t d = 0;
+  for (size_t a = 0; a < in.size(); ++a) {
+    if (reduced[a] && !keepdims) continue;
+    anchor.axes.push_back({"d" + std::to_string(d++), reduced[a] ? Dim(1) : in[a], false});
   }
-  return names;
+  anchor.num_spatial = anchor.axes.size();
+  for (size_t a = 0; a < in.size(); ++a)
+    if (reduced[a]) anchor.axes.push_back({"r" + std::to_string(a), in[a], true});
+  return anchor;
 }
 
-/// Input position of window tap `k` at output position `o` on axis `a`, and whether it lies inside
-/// [0, dim); the position is clamped into range when it might not.
-struct Tap {
-  Expr pos;
-  Expr inside;
-};
-
-Tap window_tap(const Window& w, size_t a, const Expr& o, const Expr& k, const Dim& dim, bool ceil_mode) {
-  Expr pos = o * int_imm(w.strides[a]) - int_imm(w.pad_begin(a)) + k * int_imm(w.dilations[a]);
-  Expr inside = bool_imm(true);
-  Expr d = dim_expr(dim);
-  bool check_low = w.pad_begin(a) > 0, check_high = w.pad_end(a) > 0 || ceil_mode;
-  if (check_low) inside = inside && pos >= int_imm(0);
-  if (check_high) inside = inside && pos < d;
-  if (check_low || check_high) pos = max(min(pos, d - int_imm(1)), int_imm(0));
-  return {simplify(pos), simplify(inside)};
+std::vector<Expr> reduction_input_index(const std::vector<bool>& reduced, bool keepdims, size_t num_spatial,
+                                        const std::vector<Expr>& ax) {
+  std::vector<Expr> xi;
+  size_t next_out = 0, next_red = num_spatial;
+  for (bool r : reduced) {
+    if (r) {
+      xi.push_back(ax[next_red++]);
+      if (keepdims) ++next_out;
+    } else {
+      xi.push_back(ax[next_out++]);
+    }
+  }
+  return xi;
 }
+
+namespace {
 
 Expected<Anchor> matmul_anchor(const Op& op, Inliner& inl) {
   const Value *a = op.operand(0), *b = op.operand(1);
@@ -165,105 +142,12 @@ Expected<Anchor> gemm_anchor(const Op& op, Inliner& inl) {
   return anchor;
 }
 
-Expected<Anchor> conv_anchor(const Op& op, Inliner& inl) {
-  const Value *x = op.operand(0), *w = op.operand(1), *bias = op.operand(2);
-  const Shape &xs = x->type().shape, &ws = w->type().shape, &out = op.result()->type().shape;
-  if (!is_float(x->type().dtype)) return op_error(op, "on " + x->type().str() + " has no loop lowering");
-  size_t spatial = xs.size() - 2;
-  TESSEL_ASSIGN(Window win, read_window(op, spatial));
-  int64_t group = op.attr().i("group");
-  auto m_per_group = out[1].divide_exact(Dim(group));
-  if (!m_per_group) return op_error(op, "output channels " + out[1].str() + " are not divisible by the group");
-  DType c = compute_dtype(x->type().dtype);
-  Anchor anchor;
-  anchor.axes = {{"n", out[0], false}, {"oc", out[1], false}};
-  auto onames = spatial_names(spatial, 'o'), knames = spatial_names(spatial, 'k');
-  for (size_t a = 0; a < spatial; ++a) anchor.axes.push_back({onames[a], out[2 + a], false});
-  anchor.num_spatial = anchor.axes.size();
-  anchor.axes.push_back({"ic", ws[1], true});
-  for (size_t a = 0; a < spatial; ++a) anchor.axes.push_back({knames[a], ws[2 + a], true});
-  anchor.accs = {{c, zero_of(c)}};
-  Dim per_group = *m_per_group;
-  anchor.update = [=, &inl](const std::vector<Expr>& ax, const std::vector<Expr>& acc) -> Expected<std::vector<Expr>> {
-    size_t ns = 2 + spatial;
-    Expr n = ax[0], oc = ax[1], ic = ax[ns];
-    Expr channel = group == 1 ? ic : (oc / dim_expr(per_group)) * dim_expr(ws[1]) + ic;
-    std::vector<Expr> xi = {n, channel}, wi = {oc, ic};
-    Expr inside = bool_imm(true);
-    for (size_t a = 0; a < spatial; ++a) {
-      Tap tap = window_tap(win, a, ax[2 + a], ax[ns + 1 + a], xs[2 + a], false);
-      xi.push_back(tap.pos);
-      inside = inside && tap.inside;
-      wi.push_back(ax[ns + 1 + a]);
-    }
-    TESSEL_ASSIGN(Expr xv, inl.value_at(x, xi));
-    TESSEL_ASSIGN(Expr wv, inl.value_at(w, wi));
-    Expr term = simplify(select(simplify(inside), xv, zero_of(c)));
-    return std::vector<Expr>{acc[0] + term * wv};
-  };
-  anchor.finalize = [=, &inl](const std::vector<Expr>& sp, const std::vector<Expr>& acc) -> Expected<Expr> {
-    if (!bias) return acc[0];
-    TESSEL_ASSIGN(Expr bv, inl.value_at(bias, {sp[1]}));
-    return acc[0] + bv;
-  };
-  return anchor;
-}
-
-Expected<Anchor> pool_anchor(const Op& op, Inliner& inl) {
-  if (op.num_results() > 1) return op_error(op, "with an indices result has no loop lowering");
-  const Value* x = op.operand(0);
-  const Shape &xs = x->type().shape, &out = op.result()->type().shape;
-  size_t spatial = xs.size() - 2;
-  TESSEL_ASSIGN(Window win, read_window(op, spatial));
-  win.kernel = op.attr().ints("kernel");
-  bool is_max = op.kind() == OpKind::MaxPool;
-  bool ceil_mode = op.attr().i("ceil_mode") != 0;
-  bool include_pad = !is_max && op.attr().i("count_include_pad") != 0;
-  DType c = compute_dtype(x->type().dtype);
-  Anchor anchor;
-  anchor.axes = {{"n", out[0], false}, {"c", out[1], false}};
-  auto onames = spatial_names(spatial, 'o'), knames = spatial_names(spatial, 'k');
-  for (size_t a = 0; a < spatial; ++a) anchor.axes.push_back({onames[a], out[2 + a], false});
-  anchor.num_spatial = anchor.axes.size();
-  for (size_t a = 0; a < spatial; ++a) anchor.axes.push_back({knames[a], Dim(win.kernel[a]), true});
-  if (is_max)
-    anchor.accs = {{c, lowest_of(c)}};
-  else
-    anchor.accs = {{c, zero_of(c)}, {c, zero_of(c)}};  // sum, tap count
-  anchor.update = [=, &inl](const std::vector<Expr>& ax, const std::vector<Expr>& acc) -> Expected<std::vector<Expr>> {
-    std::vector<Expr> xi = {ax[0], ax[1]};
-    Expr inside = bool_imm(true), counted = bool_imm(true);
-    for (size_t a = 0; a < spatial; ++a) {
-      Tap tap = window_tap(win, a, ax[2 + a], ax[2 + spatial + a], xs[2 + a], ceil_mode);
-      xi.push_back(tap.pos);
-      inside = inside && tap.inside;
-      if (include_pad) {
-        // Taps inside the padded input count; those of a ceil-mode window past the end padding do not.
-        Expr padded = ax[2 + a] * int_imm(win.strides[a]) + ax[2 + spatial + a] * int_imm(win.dilations[a]);
-        counted = counted && padded < dim_expr(xs[2 + a]) + int_imm(win.pad_begin(a) + win.pad_end(a));
-      }
-    }
-    inside = simplify(inside);
-    if (!include_pad) counted = inside;
-    TESSEL_ASSIGN(Expr xv, inl.value_at(x, xi));
-    if (is_max) return std::vector<Expr>{max(acc[0], simplify(select(inside, xv, lowest_of(c))))};
-    return std::vector<Expr>{acc[0] + simplify(select(inside, xv, zero_of(c))),
-                             acc[1] + simplify(select(simplify(counted), float_imm(1, c), zero_of(c)))};
-  };
-  anchor.finalize = [=](const std::vector<Expr>&, const std::vector<Expr>& acc) -> Expected<Expr> {
-    return is_max ? acc[0] : acc[0] / acc[1];
-  };
-  return anchor;
-}
-
 Expected<Anchor> reduce_anchor(const Op& op, Inliner& inl) {
   const Value* x = op.operand(0);
-  const Shape &xs = x->type().shape, &out = op.result()->type().shape;
+  const Shape& xs = x->type().shape;
   OpKind kind = op.kind();
   DType dtype = x->type().dtype, c = compute_dtype(dtype);
   bool fp = is_float(c);
-  if (kind == OpKind::ReduceLogSumExp || kind == OpKind::ArgMax || kind == OpKind::ArgMin)
-    return op_error(op, "has no loop lowering; decompose it first (e.g. into reduce_max, sub, exp, reduce_sum, log)");
   if (!fp && (kind == OpKind::ReduceL2 || kind == OpKind::ReduceMean))
     return op_error(op, "on " + x->type().str() + " has no loop lowering (floats only)");
   std::vector<int64_t> axes_attr = op.attr().ints("axes");
@@ -273,15 +157,10 @@ Expected<Anchor> reduce_anchor(const Op& op, Inliner& inl) {
     reduced[static_cast<size_t>(axis)] = true;
   }
   bool keepdims = op.attr().i("keepdims") != 0;
-  Anchor anchor;
-  for (size_t d = 0; d < out.size(); ++d) anchor.axes.push_back({"d" + std::to_string(d), out[d], false});
-  anchor.num_spatial = out.size();
+  Anchor anchor = reduction_domain(xs, reduced, keepdims);
   Dim count = 1;
   for (size_t a = 0; a < xs.size(); ++a)
-    if (reduced[a]) {
-      anchor.axes.push_back({"r" + std::to_string(a), xs[a], true});
-      count = count * xs[a];
-    }
+    if (reduced[a]) count = count * xs[a];
   Expr init = kind == OpKind::ReduceMax    ? lowest_of(c)
               : kind == OpKind::ReduceMin  ? highest_of(c)
               : kind == OpKind::ReduceProd ? (fp ? float_imm(1, c) : int_imm(1, c))
@@ -289,17 +168,7 @@ Expected<Anchor> reduce_anchor(const Op& op, Inliner& inl) {
   anchor.accs = {{c, init}};
   size_t ns = anchor.num_spatial;
   anchor.update = [=, &inl](const std::vector<Expr>& ax, const std::vector<Expr>& acc) -> Expected<std::vector<Expr>> {
-    std::vector<Expr> xi;
-    size_t next_out = 0, next_red = ns;
-    for (size_t a = 0; a < xs.size(); ++a) {
-      if (reduced[a]) {
-        xi.push_back(ax[next_red++]);
-        if (keepdims) ++next_out;
-      } else {
-        xi.push_back(ax[next_out++]);
-      }
-    }
-    TESSEL_ASSIGN(Expr v, inl.value_at(x, xi));
+    TESSEL_ASSIGN(Expr v, inl.value_at(x, reduction_input_index(reduced, keepdims, ns, ax)));
     switch (kind) {
       case OpKind::ReduceMax: return std::vector<Expr>{max(acc[0], v)};
       case OpKind::ReduceMin: return std::vector<Expr>{min(acc[0], v)};
@@ -317,47 +186,155 @@ Expected<Anchor> reduce_anchor(const Op& op, Inliner& inl) {
   return anchor;
 }
 
+/// argmax / argmin: accumulators (extreme, its index), index -1 until the first element. The shape rule
+/// rejects a constant empty axis; a symbolic one that is 0 at run time (an interpreter error) gives -1.
+Expected<Anchor> arg_anchor(const Op& op, Inliner& inl) {
+  const Value* x = op.operand(0);
+  const Shape& xs = x->type().shape;
+  DType c = compute_dtype(x->type().dtype);
+  TESSEL_ASSIGN(int64_t axis, ops::normalize_axis(op.attr().i("axis"), x->type().rank()));
+  std::vector<bool> reduced(xs.size(), false);
+  reduced[static_cast<size_t>(axis)] = true;
+  bool keepdims = op.attr().i("keepdims") != 0;
+  bool is_max = op.kind() == OpKind::ArgMax, last = op.attr().i("select_last_index") != 0;
+  Anchor anchor = reduction_domain(xs, reduced, keepdims);
+  anchor.accs = {{c, is_max ? lowest_of(c) : highest_of(c)}, {DType::I64, int_imm(-1)}};
+  size_t ns = anchor.num_spatial;
+  anchor.update = [=, &inl](const std::vector<Expr>& ax, const std::vector<Expr>& acc) -> Expected<std::vector<Expr>> {
+    TESSEL_ASSIGN(Expr v, inl.value_at(x, reduction_input_index(reduced, keepdims, ns, ax)));
+    Expr k = ax.back(), best = acc[0], at = acc[1];
+    Expr wins_tie = last ? k > at : k < at;
+    Expr better = at < int_imm(0) || (is_max ? v > best : v < best) || (eq(v, best) && wins_tie);
+    if (is_float(c)) {
+      // NaN is the extreme; among NaNs the tie rule picks.
+      Expr v_nan = call(Intrinsic::IsNan, {v}), best_nan = call(Intrinsic::IsNan, {best});
+      better = select(best_nan, v_nan && wins_tie, v_nan || better);
+    }
+    return std::vector<Expr>{select(better, v, best), select(better, k, at)};
+  };
+  anchor.finalize = [](const std::vector<Expr>&, const std::vector<Expr>& acc) -> Expected<Expr> { return acc[1]; };
+  return anchor;
+}
+
+/// One scatter_elements step: the update combined into the current value, in the data's dtype.
+Expr scatter_combine(const std::string& reduction, DType dtype, const Expr& acc, const Expr& update) {
+  if (dtype == DType::Bool) {  // add and max are `or`, mul and min `and` (the interpreter's integer rule)
+    if (reduction == "add" || reduction == "max") return acc || update;
+    if (reduction == "mul" || reduction == "min") return acc && update;
+    return update;
+  }
+  Expr r = reduction == "add"   ? acc + update
+           : reduction == "mul" ? acc * update
+           : reduction == "max" ? max(acc, update)
+           : reduction == "min" ? min(acc, update)
+                                : update;
+  return round_to(dtype, r);
+}
+
+/// scatter_elements as a reduction over the indices' axis: output element o starts as data[o], and
+/// each indices position p that agrees with o off the axis and whose index is o[axis] combines
+/// updates[p] into it, in increasing p[axis] (the interpreter's order, so `none` keeps the last).
+/// Indices out of range (an interpreter error) match nothing.
+Expected<Anchor> scatter_anchor(const Op& op, Inliner& inl) {
+  const Value *data = op.operand(0), *indices = op.operand(1), *updates = op.operand(2);
+  const Shape &ds = data->type().shape, &is = indices->type().shape;
+  DType dtype = data->type().dtype;
+  std::string reduction = op.attr().s("reduction");
+  if (reduction != "none" && reduction != "add" && reduction != "mul" && reduction != "max" && reduction != "min")
+    return op_error(op, "has reduction '" + reduction + "', which is not one of none, add, mul, max, min");
+  TESSEL_ASSIGN(int64_t axis_attr, ops::normalize_axis(op.attr().i("axis"), data->type().rank()));
+  size_t axis = static_cast<size_t>(axis_attr);
+  Anchor anchor;
+  for (size_t d = 0; d < ds.size(); ++d) anchor.axes.push_back({"d" + std::to_string(d), ds[d], false});
+  anchor.num_spatial = ds.size();
+  anchor.axes.push_back({"r" + std::to_string(axis), is[axis], true});
+  anchor.accs = {{compute_dtype(dtype), zero_of(compute_dtype(dtype))}};
+  anchor.init_at = [=, &inl](const std::vector<Expr>& sp) -> Expected<std::vector<Expr>> {
+    TESSEL_ASSIGN(Expr v, inl.value_at(data, sp));
+    return std::vector<Expr>{v};
+  };
+  anchor.update = [=, &inl](const std::vector<Expr>& ax, const std::vector<Expr>& acc) -> Expected<std::vector<Expr>> {
+    std::vector<Expr> p;
+    Expr match = bool_imm(true);
+    for (size_t d = 0; d < ds.size(); ++d) {
+      if (d == axis) {
+        p.push_back(ax.back());
+      } else if (is[d] == ds[d]) {
+        p.push_back(ax[d]);
+      } else {  // indices smaller than data off the axis: positions past them get no update
+        match = match && ax[d] < dim_expr(is[d]);
+        p.push_back(min(ax[d], max(dim_expr(is[d]) - int_imm(1), int_imm(0))));
+      }
+    }
+    TESSEL_ASSIGN(Expr raw, inl.value_at(indices, p));
+    Expr i = raw->type.elem == DType::I64 ? raw : cast(i64_type(), raw);
+    i = select(i < int_imm(0), i + dim_expr(ds[axis]), i);
+    match = simplify(match && eq(i, ax[axis]));
+    TESSEL_ASSIGN(Expr u, inl.value_at(updates, p));
+    return std::vector<Expr>{select(match, scatter_combine(reduction, dtype, acc[0], u), acc[0])};
+  };
+  anchor.finalize = [](const std::vector<Expr>&, const std::vector<Expr>& acc) -> Expected<Expr> { return acc[0]; };
+  return anchor;
+}
+
 }  // namespace
 
 bool is_anchor(const Op& op) {
   switch (op_info(op.kind()).family) {
     case OpFamily::MatMul:
     case OpFamily::Conv:
-    case OpFamily::Pool:
-    case OpFamily::Reduce: return true;
-    default: return false;
+    case OpFamily::Pool: return true;
+    case OpFamily::Reduce: return op.kind() != OpKind::ReduceLogSumExp;
+    default:
+      return op.kind() == OpKind::ScatterElements || op.kind() == OpKind::TreeEnsemble ||
+             op.kind() == OpKind::PairwiseCoupling;
   }
+}
+
+bool is_staged(const Op& op) {
+  return op_info(op.kind()).family == OpFamily::Norm || op.kind() == OpKind::ReduceLogSumExp;
 }
 
 Status check_lowerable(const Op& op) {
   switch (op_info(op.kind()).family) {
     case OpFamily::Const:
-    case OpFamily::Unary:
     case OpFamily::Binary:
     case OpFamily::Select:
     case OpFamily::Cast:
     case OpFamily::MatMul:
-    case OpFamily::Pool:
-    case OpFamily::Reduce: return Status::success();
     case OpFamily::Conv:
-      if (op.kind() == OpKind::Conv) return Status::success();
-      break;
-    case OpFamily::Shape:
-      if (op.kind() != OpKind::Range && op.kind() != OpKind::ShapeOf && op.kind() != OpKind::ScatterElements)
-        return Status::success();
+    case OpFamily::Pool:
+    case OpFamily::Reduce:
+    case OpFamily::Norm: return Status::success();
+    case OpFamily::Unary:
+      if (op.kind() != OpKind::Bitcast) return Status::success();
+      return op_error(op, "has no loop lowering: the loop IR has no bit reinterpretation yet");
+    case OpFamily::Shape: return Status::success();
+    case OpFamily::Ml:
+      if (op.kind() == OpKind::TreeEnsemble || op.kind() == OpKind::PairwiseCoupling) return Status::success();
       break;
     default: break;
   }
   return op_error(op, "has no loop lowering; decompose it first");
 }
 
-Expected<Anchor> make_anchor(const Op& op, Inliner& inliner) {
-  switch (op_info(op.kind()).family) {
-    case OpFamily::MatMul: return op.kind() == OpKind::Gemm ? gemm_anchor(op, inliner) : matmul_anchor(op, inliner);
-    case OpFamily::Conv: return conv_anchor(op, inliner);
-    case OpFamily::Pool: return pool_anchor(op, inliner);
-    case OpFamily::Reduce: return reduce_anchor(op, inliner);
-    default: return op_error(op, "is not an anchor (internal lowering error)");
+Expected<Anchor> make_anchor(const Value* v, Inliner& inliner) {
+  const Op& op = *v->producer();
+  switch (op.kind()) {
+    case OpKind::MatMul: return matmul_anchor(op, inliner);
+    case OpKind::Gemm: return gemm_anchor(op, inliner);
+    case OpKind::Conv: return conv_anchor(op, inliner);
+    case OpKind::ConvTranspose: return conv_transpose_anchor(op, inliner);
+    case OpKind::MaxPool:
+    case OpKind::AvgPool: return pool_anchor(v, inliner);
+    case OpKind::ArgMax:
+    case OpKind::ArgMin: return arg_anchor(op, inliner);
+    case OpKind::ScatterElements: return scatter_anchor(op, inliner);
+    case OpKind::TreeEnsemble: return tree_ensemble_anchor(op, inliner);
+    case OpKind::PairwiseCoupling: return pairwise_coupling_anchor(op, inliner);
+    default:
+      if (is_anchor(op)) return reduce_anchor(op, inliner);
+      return op_error(op, "is not an anchor (internal lowering error)");
   }
 }
 

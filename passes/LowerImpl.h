@@ -1,7 +1,8 @@
 // Private to the lowering (passes/Lower*.cpp): the value inliner that turns elementwise and injective
 // tensor ops into expressions at an index, the anchor description (iteration domain, accumulators,
-// update and finalize) that each anchor family provides, and the loop-nest builder that applies a
-// schedule to an anchor.
+// update and finalize) that each anchor family provides, the staged ops (softmax, layer_norm, ...) that
+// read reduction buffers computed before them, and the loop-nest builder that applies a schedule to an
+// anchor.
 #pragma once
 
 #include <functional>
@@ -11,6 +12,7 @@
 
 #include "ir/Module.h"
 #include "ir/Schedule.h"
+#include "ir/Type.h"
 #include "ir/loop/LoopIR.h"
 
 namespace tessel::lower {
@@ -29,8 +31,14 @@ std::vector<Expr> unflatten(Expr flat, const Shape& shape);
 /// "lower: op 'x' ..." errors.
 Error op_error(const Op& op, const std::string& message);
 
+/// Immediates of compute dtype `c`: 0, the lowest value (-inf for floats) and the highest (+inf).
+Expr zero_of(DType c);
+Expr lowest_of(DType c);
+Expr highest_of(DType c);
+
 /// Expressions for tensor values at an index. Function inputs, constants and materialized values are
-/// loads from buffers; elementwise ops are inlined; injective ops remap the index.
+/// loads from buffers; elementwise ops are inlined; injective ops remap the index; staged ops read
+/// their statistics buffers.
 class Inliner {
  public:
   explicit Inliner(const Module* module) : module_(module) {}
@@ -43,22 +51,33 @@ class Inliner {
   /// Uses `e` for `v` (only valid at the index of the nest being built: a fused anchor's value).
   void substitute(const Value* v, Expr e) { subst_[v] = std::move(e); }
   void clear_substitute(const Value* v) { subst_.erase(v); }
+  /// Reads the next statistic of staged op `op` (stage_types(op) order) from buffer `name`.
+  void bind_stat(const Op* op, std::string name) { stats_[op].push_back(std::move(name)); }
+  /// Statistic `k` of staged op `op` at `index` (in the statistic's shape), in its compute dtype.
+  Expected<Expr> stat_at(const Op& op, size_t k, const std::vector<Expr>& index);
 
   /// Constant buffers the kernel needs: buffer name -> module constant name.
   const std::map<std::string, std::string>& constant_buffers() const { return constant_buffers_; }
+  /// Makes module constant `constant` a constant buffer of the kernel named `buffer` (tree tables).
+  void bind_constant_buffer(std::string buffer, std::string constant) {
+    constant_buffers_[std::move(buffer)] = std::move(constant);
+  }
 
  private:
   Expected<Expr> op_at(const Op& op, const Value* v, const std::vector<Expr>& index);
   Expected<Expr> unary_at(const Op& op, const std::vector<Expr>& index);
   Expected<Expr> binary_at(const Op& op, const std::vector<Expr>& index);
   Expected<Expr> shape_op_at(const Op& op, const Value* v, const std::vector<Expr>& index);
+  Expected<Expr> range_at(const Op& op, const Expr& i);
   Expected<Expr> constant_at(const Op& op, const std::vector<Expr>& index);
+  Expected<Expr> staged_at(const Op& op, const Value* v, const std::vector<Expr>& index);
   /// Value of operand `i` of `op` read with numpy broadcasting into the result's `index`.
   Expected<Expr> broadcast_operand(const Op& op, size_t i, const std::vector<Expr>& index);
 
   const Module* module_;
   std::map<const Value*, std::string> buffers_;
   std::map<const Value*, Expr> subst_;
+  std::map<const Op*, std::vector<std::string>> stats_;
   std::map<std::string, std::string> constant_buffers_;
 };
 
@@ -73,20 +92,51 @@ struct Anchor {
   std::vector<DomainAxis> axes;  ///< spatial axes (one per result dim, in order), then reduction axes
   size_t num_spatial = 0;
   std::vector<Accumulator> accs;
+  /// Initial accumulator values at the spatial index, when they are not the constants in `accs`.
+  std::function<Expected<std::vector<Expr>>(const std::vector<Expr>& spatial)> init_at;
   /// New accumulator values from the axis variables (spatial then reduction) and the current ones.
   std::function<Expected<std::vector<Expr>>(const std::vector<Expr>& axes, const std::vector<Expr>& accs)> update;
   /// The anchor's result (compute dtype) at the spatial index, from the final accumulator values.
   std::function<Expected<Expr>(const std::vector<Expr>& spatial, const std::vector<Expr>& accs)> finalize;
+  /// Set by anchors whose nest is not a reduction (tree_ensemble, pairwise_coupling): builds the whole
+  /// nest under the schedule, storing each result element through the store function; `axes` are the
+  /// result dims and the other members are unused.
+  std::function<Expected<Stmt>(const Schedule& schedule,
+                               const std::function<Expected<Stmt>(const std::vector<Expr>&, const Expr&)>& store)>
+      custom;
 };
 
 /// Whether `op` is an anchor (matmul, gemm, conv, pool, reduction) rather than an inlinable op.
 bool is_anchor(const Op& op);
+/// Whether `op` is staged: inlined at its result's index from statistics (row maxima, sums, means)
+/// that nests run before it computes: softmax, log_softmax, layer_norm, reduce_log_sum_exp.
+bool is_staged(const Op& op);
 /// Checks that lowering knows the op; the error names it and says what to do.
 Status check_lowerable(const Op& op);
-/// The anchor description of `op`, reading its operands through `inliner`.
-Expected<Anchor> make_anchor(const Op& op, Inliner& inliner);
+/// The anchor description of `v` (a result of an anchor op), reading operands through `inliner`.
+Expected<Anchor> make_anchor(const Value* v, Inliner& inliner);
 /// An anchor-less nest that computes `v` elementwise over its shape.
 Anchor elementwise_anchor(const Value* v, Inliner& inliner);
+
+/// The statistics of staged op `op`, in the order their nests run.
+Expected<std::vector<TensorType>> stage_types(const Op& op);
+/// The nest computing statistic `k` of `op` (statistics before `k` are bound in `inliner`).
+Expected<Anchor> stage_anchor(const Op& op, size_t k, Inliner& inliner);
+
+/// The domain of a reduction of `in` over the `reduced` axes: the result dims d0.. (size-1 dims in
+/// place of reduced axes with `keepdims`), then r<a> per reduced axis a.
+Anchor reduction_domain(const Shape& in, const std::vector<bool>& reduced, bool keepdims);
+/// The input index of point `ax` (spatial then reduction variables) of a reduction domain.
+std::vector<Expr> reduction_input_index(const std::vector<bool>& reduced, bool keepdims, size_t num_spatial,
+                                        const std::vector<Expr>& ax);
+
+/// Conv and pool anchors (passes/LowerWindow.cpp).
+Expected<Anchor> conv_anchor(const Op& op, Inliner& inliner);
+Expected<Anchor> conv_transpose_anchor(const Op& op, Inliner& inliner);
+Expected<Anchor> pool_anchor(const Value* v, Inliner& inliner);
+/// tree_ensemble (passes/LowerTrees.cpp) and pairwise_coupling (passes/LowerCoupling.cpp): custom nests.
+Expected<Anchor> tree_ensemble_anchor(const Op& op, Inliner& inliner);
+Expected<Anchor> pairwise_coupling_anchor(const Op& op, Inliner& inliner);
 
 /// Stores the final value of a nest at its spatial index.
 using StoreFn = std::function<Expected<Stmt>(const std::vector<Expr>& spatial, const Expr& value)>;

@@ -1,6 +1,8 @@
 // lower_kernel: plans which anchors fuse into an output's store and which are materialized, builds one
-// loop nest per materialized anchor and per output, and cleans the result up (simplify, vectorize,
-// simplify). See LowerKernel.h for the contract.
+// loop nest per materialized anchor, per statistic of a staged op (softmax, layer_norm, ...) and per
+// output, and cleans the result up (simplify, vectorize, simplify). Anchors are results, not ops: the
+// two results of max_pool (values, indices) are two anchors, each with its own nest. See LowerKernel.h
+// for the contract.
 #include "passes/LowerKernel.h"
 
 #include <cctype>
@@ -41,10 +43,16 @@ bool is_elementwise(const Op& op) {
   }
 }
 
-/// Which anchors fuse into which output and which are materialized.
+/// A nest that runs before the outputs': a materialized anchor, or the statistics of a staged op.
+struct Step {
+  const Value* anchor = nullptr;
+  const Op* staged = nullptr;
+};
+
+/// Which anchors fuse into which output, and the nests that run first.
 struct Plan {
-  std::vector<const Op*> fused;         ///< per output: the anchor computed in its nest, or null
-  std::vector<const Op*> materialized;  ///< in function order
+  std::vector<const Value*> fused;  ///< per output: the anchor computed in its nest, or null
+  std::vector<Step> steps;          ///< in function order
 };
 
 class Planner {
@@ -52,23 +60,23 @@ class Planner {
   Expected<Plan> run(const Function& body) {
     for (const Op* op : body.ops()) TESSEL_TRY(lower::check_lowerable(*op));
     const auto& outputs = body.outputs();
-    std::vector<std::map<const Op*, bool>> per_output(outputs.size());
+    std::vector<std::map<const Value*, bool>> per_output(outputs.size());
     for (size_t k = 0; k < outputs.size(); ++k) {
       std::set<std::pair<const Value*, bool>> seen;
       walk(outputs[k], true, per_output[k], seen);
       for (auto& [anchor, aligned] : per_output[k]) ++roots_[anchor];
     }
     // Anchors read by other anchors' operands are reached from those roots too.
-    std::vector<const Op*> work;
+    std::vector<const Value*> work;
     for (auto& [anchor, count] : roots_) work.push_back(anchor);
-    std::set<const Op*> expanded;
+    std::set<const Value*> expanded;
     while (!work.empty()) {
-      const Op* anchor = work.back();
+      const Value* anchor = work.back();
       work.pop_back();
       if (!expanded.insert(anchor).second) continue;
-      std::map<const Op*, bool> found;
+      std::map<const Value*, bool> found;
       std::set<std::pair<const Value*, bool>> seen;
-      for (const Value* operand : anchor->operands())
+      for (const Value* operand : anchor->producer()->operands())
         if (operand) walk(operand, false, found, seen);
       for (auto& [a, aligned] : found) {
         ++roots_[a];
@@ -76,9 +84,9 @@ class Planner {
       }
     }
     Plan plan;
-    std::set<const Op*> fused;
+    std::set<const Value*> fused;
     for (size_t k = 0; k < outputs.size(); ++k) {
-      const Op* f = nullptr;
+      const Value* f = nullptr;
       if (per_output[k].size() == 1) {
         auto [anchor, aligned] = *per_output[k].begin();
         if (aligned && roots_[anchor] == 1) f = anchor;
@@ -86,8 +94,11 @@ class Planner {
       plan.fused.push_back(f);
       if (f) fused.insert(f);
     }
-    for (const Op* op : body.ops())
-      if (roots_.count(op) && !fused.count(op)) plan.materialized.push_back(op);
+    for (const Op* op : body.ops()) {
+      if (staged_.count(op)) plan.steps.push_back({nullptr, op});
+      for (const Value* result : op->results())
+        if (roots_.count(result) && !fused.count(result)) plan.steps.push_back({result, nullptr});
+    }
     return plan;
   }
 
@@ -95,16 +106,17 @@ class Planner {
   /// Records the anchors reachable from `v` through inlinable ops; `aligned` while every op on the path
   /// is elementwise without broadcasting that operand, or a view (reshape, squeeze, unsqueeze), so that
   /// the anchor's nest visits each output element exactly once.
-  void walk(const Value* v, bool aligned, std::map<const Op*, bool>& found,
+  void walk(const Value* v, bool aligned, std::map<const Value*, bool>& found,
             std::set<std::pair<const Value*, bool>>& seen) {
     if (!seen.insert({v, aligned}).second) return;
     const Op* op = v->producer();
     if (!op) return;
     if (lower::is_anchor(*op)) {
-      auto [it, inserted] = found.emplace(op, aligned);
+      auto [it, inserted] = found.emplace(v, aligned);
       if (!inserted) it->second = it->second && aligned;
       return;
     }
+    if (lower::is_staged(*op)) staged_.insert(op);
     bool view = op->kind() == OpKind::Reshape || op->kind() == OpKind::Squeeze || op->kind() == OpKind::Unsqueeze;
     for (const Value* operand : op->operands()) {
       if (!operand) continue;
@@ -113,7 +125,8 @@ class Planner {
     }
   }
 
-  std::map<const Op*, int> roots_;
+  std::map<const Value*, int> roots_;
+  std::set<const Op*> staged_;  ///< staged ops the outputs read
 };
 
 Expr to_storage(const Expr& value, DType dtype) {
@@ -122,7 +135,7 @@ Expr to_storage(const Expr& value, DType dtype) {
 }
 
 Expected<Anchor> output_anchor(const Plan& plan, const Function& body, size_t k, Inliner& inliner) {
-  if (plan.fused[k]) return lower::make_anchor(*plan.fused[k], inliner);
+  if (plan.fused[k]) return lower::make_anchor(plan.fused[k], inliner);
   return lower::elementwise_anchor(body.outputs()[k], inliner);
 }
 
@@ -163,22 +176,35 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
   }
 
   std::vector<Stmt> nests;
-  std::vector<std::pair<std::string, const Value*>> temps;
-  for (const Op* anchor_op : plan.materialized) {
-    const Value* result = anchor_op->result();
+  std::vector<std::pair<std::string, TensorType>> temps;
+  // A serial nest storing `anchor` into a new heap buffer of `type`; returns the buffer's name.
+  auto materialize = [&](const Anchor& anchor, const TensorType& type) -> Expected<std::string> {
     std::string name = sanitize(fmt::format("t{}", temps.size()), "t", used);
-    TESSEL_ASSIGN(Anchor anchor, lower::make_anchor(*anchor_op, inliner));
     auto store_fn = [&](const std::vector<Expr>& sp, const Expr& value) -> Expected<Stmt> {
-      return store(name, lower::flat_index(sp, result->type().shape), to_storage(value, result->type().dtype));
+      return store(name, lower::flat_index(sp, type.shape), to_storage(value, type.dtype));
     };
     TESSEL_ASSIGN(Stmt nest, lower::build_nest(anchor, Schedule{}, store_fn));
     nests.push_back(nest);
-    inliner.bind_buffer(result, name);
-    temps.emplace_back(name, result);
+    temps.emplace_back(name, type);
+    return name;
+  };
+  for (const auto& step : plan.steps) {
+    if (step.anchor) {
+      TESSEL_ASSIGN(Anchor anchor, lower::make_anchor(step.anchor, inliner));
+      TESSEL_ASSIGN(std::string name, materialize(anchor, step.anchor->type()));
+      inliner.bind_buffer(step.anchor, name);
+      continue;
+    }
+    TESSEL_ASSIGN(std::vector<TensorType> stats, lower::stage_types(*step.staged));
+    for (size_t k = 0; k < stats.size(); ++k) {
+      TESSEL_ASSIGN(Anchor anchor, lower::stage_anchor(*step.staged, k, inliner));
+      TESSEL_ASSIGN(std::string name, materialize(anchor, stats[k]));
+      inliner.bind_stat(step.staged, name);
+    }
   }
   for (size_t k = 0; k < body.outputs().size(); ++k) {
     const Value* out = body.outputs()[k];
-    const Op* fused = plan.fused[k];
+    const Value* fused = plan.fused[k];
     TESSEL_ASSIGN(Anchor anchor, output_anchor(plan, body, k, inliner));
     if (k == 0) {
       std::vector<std::string> notes;
@@ -190,17 +216,17 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
       std::vector<Expr> out_index = sp;
       if (fused) {
         // The anchor's nest runs over the anchor's shape; views after it keep the flat offset.
-        const Shape& anchor_shape = fused->result()->type().shape;
+        const Shape& anchor_shape = fused->type().shape;
         if (anchor_shape != out->type().shape)
           out_index = lower::unflatten(lower::flat_index(sp, anchor_shape), out->type().shape);
-        inliner.substitute(fused->result(), value);
+        inliner.substitute(fused, value);
         auto epilogue = inliner.value_at(out, out_index);
-        inliner.clear_substitute(fused->result());
+        inliner.clear_substitute(fused);
         if (!epilogue) return epilogue.error();
         result = *epilogue;
       }
       Expr flat =
-          fused ? lower::flat_index(sp, fused->result()->type().shape) : lower::flat_index(sp, out->type().shape);
+          fused ? lower::flat_index(sp, fused->type().shape) : lower::flat_index(sp, out->type().shape);
       return store(out_names[k], flat, to_storage(result, out->type().dtype));
     };
     TESSEL_ASSIGN(Stmt nest, lower::build_nest(anchor, k == 0 ? schedule : Schedule{}, store_fn));
@@ -208,7 +234,7 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
   }
   Stmt stmt = block(nests);
   for (size_t t = temps.size(); t-- > 0;)
-    stmt = allocate(temps[t].first, temps[t].second->type().dtype, dim_expr(shape_numel(temps[t].second->type().shape)),
+    stmt = allocate(temps[t].first, temps[t].second.dtype, dim_expr(shape_numel(temps[t].second.shape)),
                     MemoryKind::Heap, stmt);
   for (const auto& [buffer, constant] : inliner.constant_buffers()) {
     const Tensor* tensor = body.module()->constant(constant);

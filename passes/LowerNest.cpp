@@ -191,7 +191,12 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
     current.push_back(load(names[k], anchor.accs[k].dtype, acc_index));
   }
   std::vector<Stmt> init, update;
-  for (size_t k = 0; k < n; ++k) init.push_back(store(names[k], acc_index, anchor.accs[k].init));
+  std::vector<Expr> initial;
+  for (const auto& acc : anchor.accs) initial.push_back(acc.init);
+  if (anchor.init_at) {
+    TESSEL_ASSIGN(initial, anchor.init_at(spatial));
+  }
+  for (size_t k = 0; k < n; ++k) init.push_back(store(names[k], acc_index, initial[k]));
   TESSEL_ASSIGN(std::vector<Expr> next, anchor.update(values, current));
   for (size_t k = 0; k < n; ++k) update.push_back(store(names[k], acc_index, next[k]));
   if (n > 1) {
@@ -204,7 +209,9 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
   }
   TESSEL_ASSIGN(Expr result, anchor.finalize(spatial, current));
   TESSEL_ASSIGN(Stmt st, store_fn(spatial, result));
-  Stmt body = block({wrap(tile, block(init)), wrap(inner, guarded(block(update))), wrap(tile, spatial_guarded(st))});
+  // Initial values read at the spatial index are guarded like the store (tiles may overshoot).
+  Stmt init_stmt = anchor.init_at ? spatial_guarded(block(init)) : block(init);
+  Stmt body = block({wrap(tile, init_stmt), wrap(inner, guarded(block(update))), wrap(tile, spatial_guarded(st))});
   for (size_t k = n; k-- > 0;) body = allocate(names[k], anchor.accs[k].dtype, acc_size, MemoryKind::Local, body);
   return wrap(outer, body);
 }
@@ -212,6 +219,7 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
 }  // namespace
 
 Expected<Stmt> build_nest(const Anchor& anchor, const Schedule& schedule, const StoreFn& store) {
+  if (anchor.custom) return anchor.custom(schedule, store);
   TESSEL_ASSIGN(Stmt main, build_one(anchor, schedule, store, false));
   if (schedule.vectorize.empty()) return main;
   TESSEL_ASSIGN(Stmt tail, build_one(anchor, schedule, store, true));

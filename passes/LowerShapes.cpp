@@ -1,7 +1,8 @@
 // Injective tensor ops in the lowering: each maps an index of its result to an index of its input
 // (reshape through the flat offset, transpose by permutation, slice by start + i * step, gather through
-// a loaded index, concat and pad through selects with clamped, always-in-bounds reads). Out-of-range
-// gather indices are clamped here (the interpreter reports them; compiled code must not read outside).
+// a loaded index, concat and pad through selects with clamped, always-in-bounds reads, reflect and wrap
+// pads through modular index arithmetic). Out-of-range gather indices are clamped here (the interpreter
+// reports them; compiled code must not read outside).
 #include <algorithm>
 
 #include "ir/loop/Transforms.h"
@@ -36,6 +37,37 @@ std::pair<int64_t, int64_t> slice_start(int64_t start, int64_t step, int64_t dim
   if (start < 0) start += dim;
   start = step > 0 ? std::clamp<int64_t>(start, 0, dim) : std::clamp<int64_t>(start, 0, dim - 1);
   return {start, step};
+}
+
+/// Floor modulo (the result has the sign of the positive divisor); 0 for a zero divisor.
+Expr floor_mod(const Expr& a, const Expr& b) { return (a % b + b) % b; }
+
+/// The input index read by pad modes reflect and wrap at result index `index` (as the interpreter's
+/// pad_axis_sources): negative pads crop first, and the kept part of each axis, [low, low + kept), is
+/// then reflected without repeating its edge (period 2*(kept - 1)) or repeated (period kept).
+std::vector<Expr> mirrored_index(const Shape& in, const std::vector<int64_t>& pads, bool wrap,
+                                 const std::vector<Expr>& index) {
+  std::vector<Expr> sub;
+  for (size_t d = 0; d < in.size(); ++d) {
+    int64_t begin = pads[d], end = pads[d + in.size()];
+    int64_t low = std::max<int64_t>(0, -begin);
+    if (begin <= 0 && end <= 0) {  // cropping only
+      sub.push_back(index[d] + int_imm(low));
+      continue;
+    }
+    Expr kept = simplify(dim_expr(in[d]) - int_imm(low + std::max<int64_t>(0, -end)));
+    Expr i = index[d] - int_imm(std::max<int64_t>(0, begin));
+    Expr pos;
+    if (wrap) {
+      pos = floor_mod(i, kept);
+    } else {
+      Expr period = simplify(int_imm(2) * (kept - int_imm(1)));
+      Expr m = floor_mod(i, period);
+      pos = select(m < kept, m, period - m);
+    }
+    sub.push_back(simplify(int_imm(low) + pos));
+  }
+  return sub;
 }
 
 }  // namespace
@@ -120,6 +152,9 @@ Expected<Expr> Inliner::shape_op_at(const Op& op, const Value* v, const std::vec
       std::vector<std::pair<Expr, Expr>> pieces;  // (end offset, value)
       for (size_t k = 0; k < op.num_operands(); ++k) {
         const Value* part = op.operand(k);
+        // An empty piece has no element to read, even at a clamped index (a symbolic dim that is 0 at
+        // run time is not caught here: its clamped read would be out of bounds).
+        if (part->type().shape[a] == Dim(0) && !(k + 1 == op.num_operands() && pieces.empty())) continue;
         Expr size = dim_expr(part->type().shape[a]);
         std::vector<Expr> sub = index;
         sub[a] = clamp(index[a] - offset, int_imm(0), max(size - int_imm(1), int_imm(0)));
@@ -135,8 +170,9 @@ Expected<Expr> Inliner::shape_op_at(const Op& op, const Value* v, const std::vec
     case OpKind::Pad: {
       const auto& pads = attrs.ints("pads");
       const std::string& mode = attrs.s("mode");
+      if (mode == "reflect" || mode == "wrap") return value_at(x, mirrored_index(in, pads, mode == "wrap", index));
       if (mode != "constant" && mode != "edge")
-        return op_error(op, "with mode '" + mode + "' has no loop lowering (constant and edge do)");
+        return op_error(op, "with mode '" + mode + "' has no loop lowering (constant, edge, reflect and wrap do)");
       std::vector<Expr> sub;
       Expr inside = bool_imm(true);
       for (size_t d = 0; d < in.size(); ++d) {
@@ -162,8 +198,31 @@ Expected<Expr> Inliner::shape_op_at(const Op& op, const Value* v, const std::vec
       sub[static_cast<size_t>(axis)] = index[static_cast<size_t>(axis)] + offset;
       return value_at(x, sub);
     }
+    case OpKind::Range: return range_at(op, index[0]);
+    case OpKind::ShapeOf: {
+      // ONNX Shape-15 bounds: negative ones count from the end, then both clamp to [0, rank].
+      auto bound = [rank](int64_t b) { return std::min(b < 0 ? std::max<int64_t>(b + rank, 0) : b, rank); };
+      int64_t first = bound(attrs.i("start")), last = std::max(first, bound(attrs.i("end")));
+      if (last == first) return int_imm(0);  // an empty result: never read
+      Expr result = dim_expr(in[static_cast<size_t>(last - 1)]);
+      for (int64_t a = last - 1; a-- > first;)
+        result = select(eq(index[0], int_imm(a - first)), dim_expr(in[static_cast<size_t>(a)]), result);
+      return result;
+    }
     default: return op_error(op, "has no loop lowering; decompose it first");
   }
+}
+
+Expected<Expr> Inliner::range_at(const Op& op, const Expr& i) {
+  // start + i * delta: floats in f64 rounded once to the dtype, integers wrapping in the dtype (as the
+  // interpreter). The element count is the result type's; the interpreter checks it against the operands.
+  TESSEL_ASSIGN(Expr start, value_at(op.operand(0), {}));
+  TESSEL_ASSIGN(Expr delta, value_at(op.operand(2), {}));
+  DType dtype = op.result()->type().dtype, c = start->type.elem;
+  if (!is_float(c)) return start + cast(Type{c}, i) * delta;
+  Type f64{DType::F64};
+  Expr wide = cast(f64, start) + cast(f64, i) * cast(f64, delta);
+  return cast(Type{c}, compute_dtype(dtype) == dtype ? wide : cast(Type{dtype}, wide));
 }
 
 }  // namespace tessel::lower

@@ -102,6 +102,7 @@ Expected<Expr> Inliner::broadcast_operand(const Op& op, size_t i, const std::vec
 }
 
 Expected<Expr> Inliner::op_at(const Op& op, const Value* v, const std::vector<Expr>& index) {
+  if (is_staged(op)) return staged_at(op, v, index);
   switch (op_info(op.kind()).family) {
     case OpFamily::Const: return constant_at(op, index);
     case OpFamily::Unary: return unary_at(op, index);

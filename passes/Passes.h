@@ -24,6 +24,11 @@ Expected<bool> dce(Module& module, PassContext& context);
 /// Decomposes composite ops (lstm/gru/rnn, layer_norm, softmax, log_softmax, gelu) into primitives.
 Expected<bool> decompose(Module& module, PassContext& context);
 
+// ---- Classical ML (ml2 helper) -------------------------------------------------------------------
+/// Sets tree_strategy on every tree_ensemble (cost model or TESSEL_TREE_STRATEGY) and makes the node
+/// tables of the tensorized ones (passes/ChooseTreeStrategy.cpp).
+Expected<bool> choose_tree_strategy(Module& module, PassContext& context);
+
 // ---- Fusion and memory planning (fusion helper) --------------------------------------------------
 /// Groups the ops of @main into kernel ops whose bodies are new functions (passes/Fuse.cpp).
 Expected<bool> fuse(Module& module, PassContext& context);

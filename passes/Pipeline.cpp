@@ -21,7 +21,8 @@ Expected<std::vector<std::string>> build_pipeline(int opt_level) {
   if (opt_level == 2) return names;
   // -O3: + fuse (kernels), schedule (tiling from the target), plan-memory (one arena), lower-loops (a check
   // that every kernel lowers to loop IR). `layout` (blocked conv channels) goes before fuse once it exists.
-  for (const char* name : {"fuse", "schedule", "plan-memory", "lower-loops"}) names.push_back(name);
+  for (const char* name : {"choose-tree-strategy", "fuse", "schedule", "plan-memory", "lower-loops"})
+    names.push_back(name);
   return names;
 }
 

@@ -1,0 +1,104 @@
+// The tensorized tree traversal: every tree walks the full depth of the ensemble level by level, the
+// trees of a level in the inner loop, with the nodes read from tables (module constants that
+// choose-tree-strategy made, named by the op's `tree_tables` prefix) instead of being code:
+//
+//   allocate tree_node i64[trees] local {
+//     for t: node[t] = roots[t]
+//     for level < depth: for t: let k = node[t] in node[t] = cond(k) ? true[k] : false[k]
+//     for t: let leaf = node[t] in for j < T: acc[j] (+)= values[leaf * T + j]   (hits[..] under MIN/MAX)
+//   }
+//
+// Leaves point at themselves, so a short path just stays at its leaf. There are no data-dependent
+// jumps, and the inner loop runs over independent trees, so their loads overlap. Adding a leaf's
+// absent targets as 0 leaves SUM and AVERAGE unchanged; MIN and MAX read the `hits` table.
+#include <set>
+
+#include <fmt/format.h>
+
+#include "passes/LowerTrees.h"
+
+namespace tessel::lower {
+
+using namespace loop;  // NOLINT
+using trees::Mode;
+
+namespace {
+
+/// The table buffers of `op`, checked against the model; registers them as constant buffers.
+Expected<std::map<std::string, std::string>> bind_tables(const Op& op, const trees::Model& model, Inliner& inliner) {
+  std::string prefix = op.attr().s("tree_tables");
+  if (prefix.empty())
+    return op_error(op, "has tree_strategy \"tensorized\" but no node tables (tree_tables is empty)")
+        .with_hint("run the choose-tree-strategy pass, which makes them");
+  const Module* module = op.parent()->module();
+  int64_t nodes = static_cast<int64_t>(model.nodes.size());
+  std::map<std::string, std::string> names;
+  for (const char* suffix : trees::kTableSuffixes) {
+    std::string name = prefix + "_" + suffix;
+    const Tensor* table = module->constant(name);
+    std::string_view s = suffix;
+    int64_t want = s == "roots" ? static_cast<int64_t>(model.roots.size())
+                   : s == "values" || s == "hits" ? nodes * model.n_targets
+                                                  : nodes;
+    if (!table || table->rank() != 1 || table->numel() != want)
+      return op_error(op, fmt::format("needs the node table @{} with {} elements (tree_tables = \"{}\"); {}", name,
+                                      want, prefix, table ? "it has " + table->type_str() : "the module has none"))
+          .with_hint("run choose-tree-strategy again after changing the ensemble");
+    inliner.bind_constant_buffer(name, name);
+    names[suffix] = name;
+  }
+  return names;
+}
+
+/// The branch condition of node `k` (an i64 expression) for the row, from the tables.
+Expected<Expr> table_condition(const Op& op, const trees::Model& model, Inliner& inliner, const TreeRow& row,
+                               std::map<std::string, std::string>& tables, const Expr& k) {
+  const Value* x_value = op.operand(0);
+  TESSEL_ASSIGN(Expr x, tree_feature(x_value, inliner, row, load(tables["feature"], DType::I64, k)));
+  Expr threshold = load(tables["threshold"], DType::F32, k);
+  if (x->type.elem != DType::F32) threshold = cast(Type{DType::F64}, threshold);
+  std::set<Mode> modes;
+  bool missing = false;
+  for (const trees::Node& node : model.nodes) {
+    if (node.mode == Mode::Leaf) continue;
+    modes.insert(node.mode);
+    missing = missing || node.missing_true;
+  }
+  Expr cond = bool_imm(false);
+  if (modes.size() == 1) {
+    cond = tree_compare(*modes.begin(), x, threshold);
+  } else {
+    Expr mode = load(tables["mode"], DType::I64, k);
+    for (Mode m : modes)
+      cond = select(eq(mode, int_imm(static_cast<int64_t>(m))), tree_compare(m, x, threshold), cond);
+  }
+  if (is_float(x_value->type().dtype) && (missing || modes.count(Mode::Neq)))
+    cond = select(call(Intrinsic::IsNan, {x}), load(tables["missing"], DType::Bool, k), cond);
+  return cond;
+}
+
+}  // namespace
+
+Expected<Stmt> tensorized_traversal(const Op& op, const trees::Model& model, Inliner& inliner, const TreeRow& row) {
+  TESSEL_ASSIGN(auto tables, bind_tables(op, model, inliner));
+  const std::string node = "tree_node";
+  int64_t trees_count = static_cast<int64_t>(model.roots.size()), targets = model.n_targets;
+  Expr t = var("tree_t"), k = var("tree_k"), j = var("tree_j");
+  auto over_trees = [&](Stmt body) { return for_loop("tree_t", int_imm(0), int_imm(trees_count), ForKind::Serial, body); };
+
+  Stmt start = over_trees(store(node, t, load(tables["roots"], DType::I64, t)));
+  TESSEL_ASSIGN(Expr cond, table_condition(op, model, inliner, row, tables, k));
+  Expr next = select(cond, load(tables["true"], DType::I64, k), load(tables["false"], DType::I64, k));
+  Stmt step = over_trees(let_stmt("tree_k", load(node, DType::I64, t), store(node, t, next)));
+  Stmt levels = for_loop("tree_level", int_imm(0), int_imm(model.depth), ForKind::Serial, step);
+
+  bool min_max = model.aggregate == trees::Aggregate::Min || model.aggregate == trees::Aggregate::Max;
+  Expr slot = k * int_imm(targets) + j;
+  Expr has = min_max ? load(tables["hits"], DType::Bool, slot) : nullptr;
+  Stmt add = tree_accumulate(model, row, j, load(tables["values"], DType::F64, slot), has);
+  Stmt leaves = over_trees(
+      let_stmt("tree_k", load(node, DType::I64, t), for_loop("tree_j", int_imm(0), int_imm(targets), ForKind::Serial, add)));
+  return allocate(node, DType::I64, int_imm(trees_count), MemoryKind::Local, block({start, levels, leaves}));
+}
+
+}  // namespace tessel::lower
