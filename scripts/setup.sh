@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ninja-build ccache mold git python3
   libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  llvm-19-tools mlir-19-tools libmlir-19 python3-numpy
+  llvm-19-dev llvm-19-tools mlir-19-tools libmlir-19 python3-numpy
   libonnx-dev libprotobuf-dev protobuf-compiler
 )
 
