@@ -210,8 +210,22 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
   TESSEL_ASSIGN(Expr result, anchor.finalize(spatial, current));
   TESSEL_ASSIGN(Stmt st, store_fn(spatial, result));
   // Initial values read at the spatial index are guarded like the store (tiles may overshoot).
-  Stmt init_stmt = anchor.init_at ? spatial_guarded(block(init)) : block(init);
-  Stmt body = block({wrap(tile, init_stmt), wrap(inner, guarded(block(update))), wrap(tile, spatial_guarded(st))});
+  auto nest = [&](bool guards) {
+    auto g = [&](Stmt body) { return guards ? guarded(std::move(body)) : body; };
+    auto sg = [&](Stmt body) { return guards ? spatial_guarded(std::move(body)) : body; };
+    Stmt init_stmt = anchor.init_at ? sg(block(init)) : block(init);
+    return block({wrap(tile, init_stmt), wrap(inner, g(block(update))), wrap(tile, sg(st))});
+  };
+  Stmt body = nest(true);
+  // A tile wholly inside the domain needs no guards. When only spatial axes are guarded, test the tile's last
+  // point once and run an unguarded copy (every tile but the edge ones), so the reduction loop has no branch.
+  bool reduction_guarded = false;
+  for (size_t i = 0; i < axes.size(); ++i) reduction_guarded |= plans[i].guard && axes[i].reduction;
+  if (!is_const_int(spatial_guard, 1) && !reduction_guarded) {
+    Expr last_point = spatial_guard;
+    for (const Level* l : tile) last_point = substitute(last_point, l->var, simplify(l->extent - int_imm(1)));
+    body = if_then_else(simplify(last_point), nest(false), body);
+  }
   for (size_t k = n; k-- > 0;) body = allocate(names[k], anchor.accs[k].dtype, acc_size, MemoryKind::Local, body);
   return wrap(outer, body);
 }

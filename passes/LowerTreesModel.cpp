@@ -152,21 +152,22 @@ Expected<Strategy> parse_strategy(std::string_view name) {
   return make_error("tree strategy '{}' is not one of branch, tensorized", name);
 }
 
-// The cost model, in estimated cycles per row (constants from x86-64 cores; docs/classical-ml.md):
-// - branch: every tree walks its mean root-to-leaf path; each step is a load, a compare and a
-//   data-dependent jump that mispredicts about a third of the time (~15 cycles each) -> 6 cycles. Code
-//   of about 24 bytes per node that outgrows the L2 cache (1 MiB) costs a miss (~40 cycles) per step.
-// - tensorized: every tree walks the full depth (leaves loop on themselves) without jumps; a step is
-//   four dependent loads (feature, x, threshold, child) that overlap across trees -> 3 cycles; then
-//   each tree adds its leaf's n_targets values (1 cycle each).
+// The cost model, in estimated cycles per row. The constants are fitted to bench/ml_bench.py on the
+// fixtures (x86-64, one thread; docs/classical-ml.md):
+// - branch: every tree walks its mean root-to-leaf path; a step (load, compare, jump) costs ~4 cycles
+//   while the code fits the L2 cache; code (about 24 bytes per node) beyond 1 MiB costs a miss
+//   (~40 cycles) per step.
+// - tensorized: every tree walks the full depth (leaves loop on themselves) without jumps; a step of
+//   four dependent table loads measured ~6 cycles; each tree then adds its leaf's n_targets values
+//   (~2 cycles each).
 Costs estimate_costs(const Model& model) {
   double trees = static_cast<double>(model.roots.size());
   double code_bytes = 24.0 * static_cast<double>(model.nodes.size());
-  double step = code_bytes > 1024.0 * 1024.0 ? 6.0 + 40.0 : 6.0;
+  double step = code_bytes > 1024.0 * 1024.0 ? 4.0 + 40.0 : 4.0;
   Costs costs;
   costs.branch = trees * model.mean_path * step;
   costs.tensorized =
-      trees * static_cast<double>(model.depth) * 3.0 + trees * static_cast<double>(model.n_targets);
+      trees * static_cast<double>(model.depth) * 6.0 + trees * static_cast<double>(model.n_targets) * 2.0;
   return costs;
 }
 

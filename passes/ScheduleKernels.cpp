@@ -5,7 +5,8 @@
 //
 // CPU rules: vectorize the last spatial (output) axis -- the contiguous one -- by the target's lanes for
 // the output dtype; with a reduction, tile it by two vectors and a second spatial axis (matmul i, conv
-// oc: the parallel axis) by 4, unrolled, for a register block of 4 x 2 vector accumulators; parallelize
+// oc: the parallel axis) by 8 (AVX-512) or 4 for a register block of 8 x 2 or 4 x 2 vector
+// accumulators, also when its extent is symbolic (full tiles run without guards); parallelize
 // the outermost spatial axis of constant extent >= 4 (else the outermost); unroll a reduction axis of
 // extent <= 4.
 // CUDA rules: tile the last two spatial axes 16 x 16 (or the last by 256) and map the outer parts to
@@ -58,10 +59,11 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   if (!par && !spatial.empty() && spatial[0] != vec) par = spatial[0];
   if (vec && lanes >= 2 && (!vec->extent.is_const() || const_at_least(vec->extent, lanes))) {
     if (!reduction.empty() && const_at_least(vec->extent, 2 * lanes)) {
-      // The parallel axis' inner part joins the register block: 4 x 2 vector accumulators.
-      if (par && const_at_least(par->extent, 4)) {
-        s.tile.push_back({par->name, 4});
-        s.unroll.push_back({par->name, 4});
+      // The parallel axis' inner part joins the register block: rows x 2 vector accumulators, 8 rows with
+      // 32 vector registers (AVX-512), else 4. A symbolic extent is tiled too: full tiles run unguarded.
+      int64_t rows = lanes >= 16 && (!par || !par->extent.is_const() || const_at_least(par->extent, 8)) ? 8 : 4;
+      if (par && (!par->extent.is_const() || const_at_least(par->extent, rows))) {
+        s.tile.push_back({par->name, rows});  // LLVM unrolls the constant inner loop itself
       }
       s.tile.push_back({vec->name, 2 * lanes});
     }
