@@ -40,6 +40,8 @@ TREES = {"random_forest_digits", "random_forest_breast_cancer", "extra_trees_win
 OTHERS = ["svc_linear_iris", "svc_rbf_wine", "svc_poly_breast_cancer", "svr_rbf_diabetes", "linear_svc_digits",
           "logistic_regression_digits", "linear_regression_diabetes", "pipeline_scaler_logistic_breast_cancer"]
 BATCHES = [1, 10_000]
+# A tessel run (compile + timing) longer than this is reported as `-` (branch code of large ensembles).
+COMPILE_TIMEOUT = 60
 
 
 def time_call(fn, seconds: float) -> float:
@@ -84,7 +86,12 @@ def tessel_rate(tessel: str, model: pathlib.Path, batch: int, threads: int, stra
         env["TESSEL_TREE_STRATEGY"] = strategy
     cmd = [tessel, "bench", str(model), "--backend=llvm", "--batch", str(batch), "--threads", str(threads),
            "--seconds", str(seconds)]
-    run = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=COMPILE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        print(f"  tessel ({strategy}) on {model.parent.name} (batch {batch}) took over {COMPILE_TIMEOUT} s",
+              file=sys.stderr)
+        return None
     match = re.search(r"latency: median ([0-9.eE+-]+) ms", run.stdout)
     if run.returncode != 0 or not match:
         print(f"  tessel failed on {model.parent.name} (batch {batch}): {run.stderr.strip()[:300]}", file=sys.stderr)
@@ -172,9 +179,10 @@ def main() -> None:
                        f"{ratio(auto, tl)} |")
                 lines.append(row)
                 print(row, flush=True)
-    note = ("Rows per second (median latency); ratios are Tessel (auto) over the peer, > 1 means Tessel is faster. "
+    note = (f"Rows per second (median latency); ratios are Tessel (auto) over the peer, > 1 means Tessel is faster. "
             "Inputs: float32 uniform in [-1, 1]. `-`: not applicable (non-tree models have one Tessel strategy; "
-            "tl2cgen compiles trees only) or failed (see stderr).")
+            f"tl2cgen compiles trees only), failed or took over {COMPILE_TIMEOUT} s to compile (see stderr). "
+            f"Machine: {os.cpu_count()} cores, shared with other jobs while measured.")
     output = pathlib.Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("# Classical ML prediction throughput\n\n" + note + "\n\n" + "\n".join(lines) + "\n")

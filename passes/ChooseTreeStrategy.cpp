@@ -52,17 +52,19 @@ Expected<bool> choose_for(Module& module, Op& op, std::optional<trees::Strategy>
   op.set_attr("tree_strategy", std::string(trees::strategy_name(strategy)));
   if (context.log && context.options.verbose) {
     trees::Costs costs = trees::estimate_costs(*model);
-    *context.log << fmt::format("choose-tree-strategy: {} trees, depth {}, {} nodes: {} (cost/row: branch {:.0f}, "
-                                "tensorized {:.0f})\n",
-                                model->roots.size(), model->depth, model->nodes.size(), trees::strategy_name(strategy),
-                                costs.branch, costs.tensorized);
+    *context.log << fmt::format(
+        "choose-tree-strategy: {} trees, depth {}, {} nodes, {} leaf additions: {} (cost/row: branch {:.0f}, "
+        "tensorized {:.0f})\n",
+        model->roots.size(), model->depth, model->nodes.size(), model->leaf_entries, trees::strategy_name(strategy),
+        costs.branch, costs.tensorized);
   }
   if (strategy != trees::Strategy::Tensorized || !op.attr().s("tree_tables").empty()) return changed;
   TESSEL_ASSIGN(auto tables, trees::make_tables(*model));
   std::string prefix = fresh_prefix(module);
   for (auto& [suffix, tensor] : tables) {
     std::string name = module.add_constant(prefix + "_" + suffix, tensor);
-    if (name != prefix + "_" + suffix) return make_error("choose-tree-strategy: constant @{}_{} was renamed", prefix, suffix);
+    if (name != prefix + "_" + suffix)
+      return make_error("choose-tree-strategy: constant @{}_{} was renamed", prefix, suffix);
   }
   op.set_attr("tree_tables", prefix);
   return true;

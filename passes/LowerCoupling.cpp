@@ -50,10 +50,10 @@ Expected<std::vector<Stmt>> setup(const Value* pairwise, Inliner& inliner, const
   Stmt below = block({store(kQ, tt, at(kQ, tt) + at(kR, jt) * at(kR, jt)), store(kQ, tj, at(kQ, jt))});
   Stmt above = block({store(kQ, tt, at(kQ, tt) + at(kR, jt) * at(kR, jt)),
                       store(kQ, tj, call(Intrinsic::Neg, {at(kR, jt)}) * at(kR, tj))});
-  out.push_back(loop_over("pc_t", int_imm(0), kk,
-                          block({store(kP, t, f64(1.0 / static_cast<double>(k))),
-                                 loop_over("pc_j", int_imm(0), t, below),
-                                 loop_over("pc_j", t + int_imm(1), kk - t - int_imm(1), above)})));
+  out.push_back(
+      loop_over("pc_t", int_imm(0), kk,
+                block({store(kP, t, f64(1.0 / static_cast<double>(k))), loop_over("pc_j", int_imm(0), t, below),
+                       loop_over("pc_j", t + int_imm(1), kk - t - int_imm(1), above)})));
   return out;
 }
 
@@ -61,20 +61,21 @@ Expected<std::vector<Stmt>> setup(const Value* pairwise, Inliner& inliner, const
 Stmt iteration(int64_t k) {
   Expr kk = int_imm(k), t = var("pc_t"), j = var("pc_j");
   Expr qp_t = at(kQp, t), pqp = scalar(kPqp), diff = scalar(kDiff);
-  Stmt products = loop_over(
-      "pc_t", int_imm(0), kk,
-      block({store(kQp, t, f64(0)), loop_over("pc_j", int_imm(0), kk, store(kQp, t, qp_t + at(kQ, t * kk + j) * at(kP, j))),
-             set_scalar(kPqp, pqp + at(kP, t) * qp_t)}));
+  Stmt products =
+      loop_over("pc_t", int_imm(0), kk,
+                block({store(kQp, t, f64(0)),
+                       loop_over("pc_j", int_imm(0), kk, store(kQp, t, qp_t + at(kQ, t * kk + j) * at(kP, j))),
+                       set_scalar(kPqp, pqp + at(kP, t) * qp_t)}));
   Expr gap = call(Intrinsic::Abs, {qp_t - pqp}), error = scalar(kError);
   Stmt errors = loop_over("pc_t", int_imm(0), kk, set_scalar(kError, select(error < gap, gap, error)));
   Expr q_tt = at(kQ, t * kk + t), one_plus = f64(1) + diff;
-  Stmt update = loop_over(
-      "pc_t", int_imm(0), kk,
-      block({set_scalar(kDiff, (call(Intrinsic::Neg, {qp_t}) + pqp) / q_tt), store(kP, t, at(kP, t) + diff),
-             set_scalar(kPqp, (pqp + diff * (diff * q_tt + f64(2) * qp_t)) / one_plus / one_plus),
-             loop_over("pc_j", int_imm(0), kk,
-                       block({store(kQp, j, (at(kQp, j) + diff * at(kQ, t * kk + j)) / one_plus),
-                              store(kP, j, at(kP, j) / one_plus)}))}));
+  Stmt update =
+      loop_over("pc_t", int_imm(0), kk,
+                block({set_scalar(kDiff, (call(Intrinsic::Neg, {qp_t}) + pqp) / q_tt), store(kP, t, at(kP, t) + diff),
+                       set_scalar(kPqp, (pqp + diff * (diff * q_tt + f64(2) * qp_t)) / one_plus / one_plus),
+                       loop_over("pc_j", int_imm(0), kk,
+                                 block({store(kQp, j, (at(kQp, j) + diff * at(kQ, t * kk + j)) / one_plus),
+                                        store(kP, j, at(kP, j) / one_plus)}))}));
   Expr eps = f64(0.005 / static_cast<double>(k));
   Stmt decide = if_then_else(error < eps, store(kDone, int_imm(0), bool_imm(true)), update);
   Stmt body = block({set_scalar(kPqp, f64(0)), products, set_scalar(kError, f64(0)), errors, decide});
@@ -99,7 +100,8 @@ Expected<Anchor> pairwise_coupling_anchor(const Op& op, Inliner& inliner) {
     body.push_back(loop_over("pc_iter", int_imm(0), int_imm(std::max<int64_t>(100, k)), iteration(k)));
     for (int64_t t = 0; t < k; ++t) {
       Expr p = at(kP, int_imm(t));
-      TESSEL_ASSIGN(Stmt s, store_result({row, int_imm(t)}, result_dtype == DType::F64 ? p : cast(Type{result_dtype}, p)));
+      TESSEL_ASSIGN(Stmt s,
+                    store_result({row, int_imm(t)}, result_dtype == DType::F64 ? p : cast(Type{result_dtype}, p)));
       body.push_back(s);
     }
     Stmt stmt = block(body);

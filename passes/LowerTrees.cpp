@@ -81,9 +81,9 @@ std::vector<Stmt> probit(const TreeRow& row, int64_t j) {
   Expr p = acc_at(row, j);
   Expr q = select(f64(1) - p < p, f64(1) - p, p);
   Expr t = call(Intrinsic::Sqrt, {f64(-2) * call(Intrinsic::Log, {q})});
-  Expr guess = call(Intrinsic::Neg, {t - (f64(2.515517) + f64(0.802853) * t + f64(0.010328) * t * t) /
-                                            (f64(1) + f64(1.432788) * t + f64(0.189269) * t * t +
-                                             f64(0.001308) * t * t * t)});
+  Expr guess =
+      call(Intrinsic::Neg, {t - (f64(2.515517) + f64(0.802853) * t + f64(0.010328) * t * t) /
+                                    (f64(1) + f64(1.432788) * t + f64(0.189269) * t * t + f64(0.001308) * t * t * t)});
   out.push_back(store(kStat, int_imm(0), guess));
   out.push_back(store(kStat, int_imm(1), q));
   Expr x = load(kStat, DType::F64, int_imm(0)), lower_tail = load(kStat, DType::F64, int_imm(1));
@@ -183,8 +183,7 @@ Expected<Stmt> tree_nest(const Op& op, const Model& model, trees::Strategy strat
   stmt = allocate(row.hit, DType::Bool, int_imm(targets), MemoryKind::Local, stmt);
   stmt = allocate(row.acc, DType::F64, int_imm(targets), MemoryKind::Local, stmt);
   bool parallel = std::find(schedule.parallel.begin(), schedule.parallel.end(), "d0") != schedule.parallel.end();
-  return for_loop("d0", int_imm(0), dim_expr(x->type().shape[0]), parallel ? ForKind::Parallel : ForKind::Serial,
-                  stmt);
+  return for_loop("d0", int_imm(0), dim_expr(x->type().shape[0]), parallel ? ForKind::Parallel : ForKind::Serial, stmt);
 }
 
 }  // namespace
@@ -235,7 +234,7 @@ Expected<Anchor> tree_ensemble_anchor(const Op& op, Inliner& inliner) {
   anchor.axes = {{"d0", out[0], false}, {"d1", out[1], false}};
   anchor.num_spatial = 2;
   anchor.custom = [&op, ensemble = std::move(*model), strategy, &inliner](const Schedule& schedule,
-                                                                           const StoreFn& store_result) {
+                                                                          const StoreFn& store_result) {
     return tree_nest(op, ensemble, strategy, inliner, schedule, store_result);
   };
   return anchor;

@@ -44,6 +44,7 @@ struct Model {
   int64_t depth = 0;               ///< the longest root-to-leaf path over all trees, in edges
   double mean_path = 0;            ///< root-to-leaf path length averaged over leaves and trees
   bool duplicate_targets = false;  ///< some leaf names one target twice
+  int64_t leaf_entries = 0;        ///< (target, weight) entries over all leaves
 };
 
 /// Reads and checks a tree_ensemble's attributes; errors on a cycle or a dangling child.
@@ -58,16 +59,19 @@ struct Costs {
   double branch = 0, tensorized = 0;
 };
 Costs estimate_costs(const Model& model);
-/// The cheaper strategy by estimate_costs; branch when tensorized cannot express the model.
+/// The cheaper strategy by estimate_costs; tensorized when branch code would have more than
+/// kMaxBranchLeafEntries leaf additions (LLVM's compile time grows much faster than linearly with them);
+/// branch when tensorized cannot express the model.
 Strategy choose_strategy(const Model& model);
+inline constexpr int64_t kMaxBranchLeafEntries = 8192;
 
 /// The tables of the tensorized strategy, by suffix: "feature" (i64), "threshold" (f32), "true" and
 /// "false" (i64 node indices; a leaf points at itself), "mode" (i64, Mode values), "missing" (bool),
 /// "roots" (i64), "values" (f64 [nodes * n_targets]) and "hits" (bool, same shape). Errors when a
 /// leaf names a target twice (the table would change the order of the additions).
 Expected<std::vector<std::pair<std::string, Tensor>>> make_tables(const Model& model);
-inline constexpr const char* kTableSuffixes[] = {"feature", "threshold", "true",   "false",
-                                                 "mode",    "missing",   "roots", "values", "hits"};
+inline constexpr const char* kTableSuffixes[] = {"feature", "threshold", "true",   "false", "mode",
+                                                 "missing", "roots",     "values", "hits"};
 
 }  // namespace tessel::trees
 

@@ -138,13 +138,12 @@ Expected<Model> read_model(const AttrReader& attrs) {
     std::set<int64_t> seen;
     for (const auto& [target, weight] : node.targets)
       if (!seen.insert(target).second) model.duplicate_targets = true;
+    model.leaf_entries += static_cast<int64_t>(node.targets.size());
   }
   return model;
 }
 
-std::string_view strategy_name(Strategy strategy) {
-  return strategy == Strategy::Branch ? "branch" : "tensorized";
-}
+std::string_view strategy_name(Strategy strategy) { return strategy == Strategy::Branch ? "branch" : "tensorized"; }
 
 Expected<Strategy> parse_strategy(std::string_view name) {
   if (name == "branch") return Strategy::Branch;
@@ -173,6 +172,7 @@ Costs estimate_costs(const Model& model) {
 
 Strategy choose_strategy(const Model& model) {
   if (model.duplicate_targets) return Strategy::Branch;
+  if (model.leaf_entries > kMaxBranchLeafEntries) return Strategy::Tensorized;
   Costs costs = estimate_costs(model);
   return costs.tensorized < costs.branch ? Strategy::Tensorized : Strategy::Branch;
 }

@@ -37,7 +37,7 @@ Expected<std::map<std::string, std::string>> bind_tables(const Op& op, const tre
     std::string name = prefix + "_" + suffix;
     const Tensor* table = module->constant(name);
     std::string_view s = suffix;
-    int64_t want = s == "roots" ? static_cast<int64_t>(model.roots.size())
+    int64_t want = s == "roots"                   ? static_cast<int64_t>(model.roots.size())
                    : s == "values" || s == "hits" ? nodes * model.n_targets
                                                   : nodes;
     if (!table || table->rank() != 1 || table->numel() != want)
@@ -69,8 +69,7 @@ Expected<Expr> table_condition(const Op& op, const trees::Model& model, Inliner&
     cond = tree_compare(*modes.begin(), x, threshold);
   } else {
     Expr mode = load(tables["mode"], DType::I64, k);
-    for (Mode m : modes)
-      cond = select(eq(mode, int_imm(static_cast<int64_t>(m))), tree_compare(m, x, threshold), cond);
+    for (Mode m : modes) cond = select(eq(mode, int_imm(static_cast<int64_t>(m))), tree_compare(m, x, threshold), cond);
   }
   if (is_float(x_value->type().dtype) && (missing || modes.count(Mode::Neq)))
     cond = select(call(Intrinsic::IsNan, {x}), load(tables["missing"], DType::Bool, k), cond);
@@ -84,7 +83,9 @@ Expected<Stmt> tensorized_traversal(const Op& op, const trees::Model& model, Inl
   const std::string node = "tree_node";
   int64_t trees_count = static_cast<int64_t>(model.roots.size()), targets = model.n_targets;
   Expr t = var("tree_t"), k = var("tree_k"), j = var("tree_j");
-  auto over_trees = [&](Stmt body) { return for_loop("tree_t", int_imm(0), int_imm(trees_count), ForKind::Serial, body); };
+  auto over_trees = [&](Stmt body) {
+    return for_loop("tree_t", int_imm(0), int_imm(trees_count), ForKind::Serial, body);
+  };
 
   Stmt start = over_trees(store(node, t, load(tables["roots"], DType::I64, t)));
   TESSEL_ASSIGN(Expr cond, table_condition(op, model, inliner, row, tables, k));
@@ -96,8 +97,8 @@ Expected<Stmt> tensorized_traversal(const Op& op, const trees::Model& model, Inl
   Expr slot = k * int_imm(targets) + j;
   Expr has = min_max ? load(tables["hits"], DType::Bool, slot) : nullptr;
   Stmt add = tree_accumulate(model, row, j, load(tables["values"], DType::F64, slot), has);
-  Stmt leaves = over_trees(
-      let_stmt("tree_k", load(node, DType::I64, t), for_loop("tree_j", int_imm(0), int_imm(targets), ForKind::Serial, add)));
+  Stmt leaves = over_trees(let_stmt("tree_k", load(node, DType::I64, t),
+                                    for_loop("tree_j", int_imm(0), int_imm(targets), ForKind::Serial, add)));
   return allocate(node, DType::I64, int_imm(trees_count), MemoryKind::Local, block({start, levels, leaves}));
 }
 

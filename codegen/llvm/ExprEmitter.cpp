@@ -13,12 +13,6 @@ using loop::ExprKind;
 using loop::ExprNode;
 using loop::Intrinsic;
 
-namespace {
-
-bool is_float_reg(DType d) { return is_float(d); }
-
-}  // namespace
-
 llvm::Type* Emitter::reg_type(loop::Type type) {
   llvm::Type* scalar = nullptr;
   switch (type.elem) {
@@ -170,7 +164,7 @@ Expected<llvm::Value*> Emitter::binary(const ExprNode& e) {
   TESSEL_ASSIGN(llvm::Value * a, expr(e.arg(0)));
   TESSEL_ASSIGN(llvm::Value * b, expr(e.arg(1)));
   DType d = e.arg(0)->type.elem;
-  if (is_float_reg(d)) {
+  if (is_float(d)) {  // f16/bf16 too: they live in float registers
     llvm::Value* r = nullptr;
     switch (e.op) {
       case BinOp::Add: r = builder_.CreateFAdd(a, b); break;

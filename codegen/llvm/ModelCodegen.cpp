@@ -40,7 +40,8 @@ class EntryEmitter {
   Expected<llvm::Value*> index_value(const loop::Expr& e);
   llvm::Value* pointer_array_element(llvm::Value* array, int index);
   Expected<llvm::Value*> location_pointer(const Location& location);
-  Expected<llvm::Value*> constant_pointer(const std::string& name);
+  /// The index of a module constant in the `constants` array (added on first use).
+  Expected<int> constant_index(const std::string& name);
   Status emit_step(const Op& op, int step);
   Status emit_output_copies(const Function& main);
   Status emit_arena_bytes(const MemoryPlan& plan);
@@ -85,10 +86,8 @@ Status EntryEmitter::place_values(const Function& main, const MemoryPlan& plan) 
     if (buffer.in_arena) locations_[buffer.value] = {Location::Arena, 0, buffer.offset};
   for (const Op* op : main.ops()) {
     if (op->kind() == OpKind::Const) {
-      std::string name = op->attr().s("name");
-      TESSEL_ASSIGN(llvm::Value * unused, constant_pointer(name));
-      (void)unused;
-      locations_[op->result(0)] = {Location::Constant, constant_index_.at(name), Dim(0)};
+      TESSEL_ASSIGN(int index, constant_index(op->attr().s("name")));
+      locations_[op->result(0)] = {Location::Constant, index, Dim(0)};
       continue;
     }
     if (op->kind() != OpKind::Kernel)
@@ -106,15 +105,12 @@ Status EntryEmitter::place_values(const Function& main, const MemoryPlan& plan) 
   return Status::success();
 }
 
-Expected<llvm::Value*> EntryEmitter::constant_pointer(const std::string& name) {
+Expected<int> EntryEmitter::constant_index(const std::string& name) {
   auto it = constant_index_.find(name);
-  if (it == constant_index_.end()) {
-    if (!module_.constant(name)) return make_error("constant '@{}' is not in the module", name);
-    it = constant_index_.emplace(name, int(interface_.constants.size())).first;
-    interface_.constants.push_back(name);
-  }
-  if (!run_) return nullptr;
-  return pointer_array_element(run_->getArg(2), it->second);
+  if (it != constant_index_.end()) return it->second;
+  if (!module_.constant(name)) return make_error("constant '@{}' is not in the module", name);
+  interface_.constants.push_back(name);
+  return constant_index_[name] = int(interface_.constants.size()) - 1;
 }
 
 llvm::Value* EntryEmitter::pointer_array_element(llvm::Value* array, int index) {
@@ -186,7 +182,8 @@ Status EntryEmitter::emit_step(const Op& op, int step) {
     const loop::Buffer& buffer = kernel->buffers[k];
     llvm::Value* pointer = nullptr;
     if (buffer.role == loop::BufferRole::Constant) {
-      TESSEL_ASSIGN(pointer, constant_pointer(buffer.constant));
+      TESSEL_ASSIGN(int index, constant_index(buffer.constant));
+      pointer = pointer_array_element(run_->getArg(2), index);
     } else {
       const Value* value = buffer.role == loop::BufferRole::Input ? op.operand(next_input++) : op.result(next_output++);
       if (!value || !locations_.count(value)) return make_error("{}: buffer '{}' has no storage", where, buffer.name);
@@ -214,7 +211,6 @@ Status EntryEmitter::emit_step(const Op& op, int step) {
 }
 
 Status EntryEmitter::emit_output_copies(const Function& main) {
-  llvm::Type* ptr = builder_.getPtrTy();
   for (size_t j = 0; j < main.outputs().size(); ++j) {
     const Location& location = locations_.at(main.outputs()[j]);
     if (location.kind == Location::Output && location.index == int(j)) continue;
@@ -224,7 +220,6 @@ Status EntryEmitter::emit_output_copies(const Function& main) {
     TESSEL_ASSIGN(llvm::Value * size, dim_value(bytes));
     TESSEL_ASSIGN(llvm::Value * source, location_pointer(location));
     llvm::Value* target = pointer_array_element(run_->getArg(1), int(j));
-    (void)ptr;
     builder_.CreateMemCpy(target, llvm::MaybeAlign(1), source, llvm::MaybeAlign(1), size);
   }
   return Status::success();

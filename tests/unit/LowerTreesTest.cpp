@@ -13,9 +13,9 @@
 namespace tessel {
 namespace {
 
-using ::testing::HasSubstr;
 using lower_test::check;
 using lower_test::random_tensor;
+using ::testing::HasSubstr;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -242,12 +242,20 @@ TEST(LowerTrees, ChooseTreeStrategyPassAndCostModel) {
   EXPECT_EQ(model->depth, 6);
   EXPECT_EQ(model->roots.size(), 40u);
   EXPECT_DOUBLE_EQ(model->mean_path, 6.0);  // complete trees: every leaf at depth 6
+  EXPECT_EQ(model->leaf_entries, 40 * 64 * 2);
   std::string chosen(trees::strategy_name(trees::choose_strategy(*model)));
   EXPECT_EQ(op->attr().s("tree_strategy"), chosen);
   trees::Costs costs = trees::estimate_costs(*model);
   EXPECT_EQ(chosen, costs.tensorized < costs.branch ? "tensorized" : "branch");
   // Tables exist exactly for tensorized ops.
   EXPECT_EQ(op->attr().s("tree_tables").empty(), chosen == "branch");
+  // 70 trees x 64 leaves x 2 targets = 8960 leaf additions > kMaxBranchLeafEntries: tensorized whatever
+  // the per-row estimate says (branch code that large takes minutes to compile).
+  AttrMap big_attrs = random_forest(70, 6, 6, 2, 4);
+  auto big = trees::read_model(AttrReader(OpKind::TreeEnsemble, big_attrs));
+  ASSERT_TRUE(big.ok());
+  EXPECT_GT(big->leaf_entries, trees::kMaxBranchLeafEntries);
+  EXPECT_EQ(trees::choose_strategy(*big), trees::Strategy::Tensorized);
   // The environment overrides the cost model.
   setenv("TESSEL_TREE_STRATEGY", "tensorized", 1);
   Module forced;
