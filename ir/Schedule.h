@@ -64,6 +64,9 @@ struct DomainAxis {
   std::string name;
   Dim extent;
   bool reduction = false;
+  /// The anchor reads its operands contiguously along this spatial axis (a conv's output channels when the
+  /// `layout` pass stored its weights channel-last): the scheduler vectorizes it instead of the last axis.
+  bool prefer_vector = false;
 };
 
 /// Checks a schedule against a domain: known axes, no duplicates, vector widths powers of two that

@@ -9,7 +9,8 @@
 // constants are copied into the bodies that read them (so code generators see their values); larger ones
 // are kernel operands. The rules (FusionRules.h, docs/passes-fusion.md): at most one anchor per kernel,
 // elementwise and injective ops join their producer's kernel as epilogue, or an anchor's kernel as
-// prologue when the anchor class allows it and the anchor's kernel consumes everything they produce.
+// prologue when the anchor class allows it and the anchor's kernel consumes everything they produce; a
+// `pad` joins no anchor's kernel.
 #include <algorithm>
 #include <queue>
 #include <set>
@@ -110,6 +111,13 @@ class Grouping {
     return !outputs_.count(input) && it != users_.end() && it->second.size() == 1;
   }
 
+  // A pad joins no anchor's kernel: as an epilogue it would make the anchor's result a heap temporary, as
+  // a conv's prologue it would put a bounds test on every tap (the `layout` pass pads conv inputs so).
+  bool has_pad(const Group& group) const {
+    return std::any_of(group.members.begin(), group.members.end(),
+                       [&](int i) { return ops_[i]->kind() == OpKind::Pad; });
+  }
+
   // `a` produces values that `b` reads.
   bool can_merge(int a, int b) const {
     const Group& A = groups_[a];
@@ -120,8 +128,9 @@ class Grouping {
         return fusion::same_reduction_domain(*A.anchor, *B.anchor);
       return A.anchor_class == OpClass::Conv && B.anchor_class == OpClass::Pool && pool_joins_conv(A, B);
     }
-    if (A.anchor) return A.anchor_class != OpClass::Opaque;  // b is an epilogue
-    if (B.anchor) {                                          // a is a prologue
+    if (A.anchor) return A.anchor_class != OpClass::Opaque && !has_pad(B);  // b is an epilogue
+    if (B.anchor) {                                                         // a is a prologue
+      if (B.anchor_class == OpClass::Conv && has_pad(A)) return false;
       for (int i : A.members)
         if (!fusion::allows_prologue(B.anchor_class, *ops_[i])) return false;
       return consumed_within(a, b);

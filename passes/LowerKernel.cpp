@@ -12,8 +12,10 @@
 
 #include <fmt/format.h>
 
+#include "ir/loop/RangeSimplify.h"
 #include "ir/loop/Transforms.h"
 #include "passes/LowerImpl.h"
+#include "passes/ScheduleKernels.h"
 
 namespace tessel {
 
@@ -177,13 +179,16 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
 
   std::vector<Stmt> nests;
   std::vector<std::pair<std::string, TensorType>> temps;
-  // A serial nest storing `anchor` into a new heap buffer of `type`; returns the buffer's name.
+  // A nest storing `anchor` into a new heap buffer of `type`, scheduled by the CPU rules (serial on GPUs,
+  // where one thread would run it); returns the buffer's name.
   auto materialize = [&](const Anchor& anchor, const TensorType& type) -> Expected<std::string> {
     std::string name = sanitize(fmt::format("t{}", temps.size()), "t", used);
     auto store_fn = [&](const std::vector<Expr>& sp, const Expr& value) -> Expected<Stmt> {
       return store(name, lower::flat_index(sp, type.shape), to_storage(value, type.dtype));
     };
-    TESSEL_ASSIGN(Stmt nest, lower::build_nest(anchor, Schedule{}, store_fn));
+    Schedule own =
+        target.arch == TargetArch::Cuda || anchor.custom ? Schedule{} : cpu_schedule(anchor.axes, type.dtype, target);
+    TESSEL_ASSIGN(Stmt nest, lower::build_nest(anchor, own, store_fn));
     nests.push_back(nest);
     temps.emplace_back(name, type);
     return name;
@@ -225,8 +230,7 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
         if (!epilogue) return epilogue.error();
         result = *epilogue;
       }
-      Expr flat =
-          fused ? lower::flat_index(sp, fused->type().shape) : lower::flat_index(sp, out->type().shape);
+      Expr flat = fused ? lower::flat_index(sp, fused->type().shape) : lower::flat_index(sp, out->type().shape);
       return store(out_names[k], flat, to_storage(result, out->type().dtype));
     };
     TESSEL_ASSIGN(Stmt nest, lower::build_nest(anchor, k == 0 ? schedule : Schedule{}, store_fn));
@@ -240,7 +244,8 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
     const Tensor* tensor = body.module()->constant(constant);
     kernel.buffers.push_back({buffer, tensor->dtype(), to_shape(tensor->shape()), BufferRole::Constant, constant});
   }
-  kernel.body = simplify(vectorize_loops(simplify(stmt)));
+  // Divisions by constants that the loop ranges split exactly go first: the vectorizer then sees affine indices.
+  kernel.body = simplify(vectorize_loops(simplify_div_mod(simplify(stmt))));
   return kernel;
 }
 

@@ -216,6 +216,17 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
     Stmt init_stmt = anchor.init_at ? sg(block(init)) : block(init);
     return block({wrap(tile, init_stmt), wrap(inner, g(block(update))), wrap(tile, sg(st))});
   };
+  // The edge tile of spatial axes that overshoot: their tile loops move outside the reduction and each
+  // point inside the domain runs its own reduction (a batch of 1 in an 8-row block runs 1 row, not 8
+  // guarded ones).
+  auto edge_nest = [&] {
+    std::vector<const Level*> edge, rest_tile, rest_inner;
+    for (const Level* l : tile) (plans[l->axis].guard ? edge : rest_tile).push_back(l);
+    for (const Level* l : inner)
+      if (std::find(edge.begin(), edge.end(), l) == edge.end()) rest_inner.push_back(l);
+    Stmt point = block({wrap(rest_tile, block(init)), wrap(rest_inner, block(update)), wrap(rest_tile, st)});
+    return wrap(edge, spatial_guarded(point));
+  };
   Stmt body = nest(true);
   // A tile wholly inside the domain needs no guards. When only spatial axes are guarded, test the tile's last
   // point once and run an unguarded copy (every tile but the edge ones), so the reduction loop has no branch.
@@ -224,7 +235,7 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
   if (!is_const_int(spatial_guard, 1) && !reduction_guarded) {
     Expr last_point = spatial_guard;
     for (const Level* l : tile) last_point = substitute(last_point, l->var, simplify(l->extent - int_imm(1)));
-    body = if_then_else(simplify(last_point), nest(false), body);
+    body = if_then_else(simplify(last_point), nest(false), edge_nest());
   }
   for (size_t k = n; k-- > 0;) body = allocate(names[k], anchor.accs[k].dtype, acc_size, MemoryKind::Local, body);
   return wrap(outer, body);

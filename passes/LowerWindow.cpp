@@ -90,6 +90,24 @@ Anchor window_domain(const Shape& out, const std::string& channel, size_t spatia
   return anchor;
 }
 
+bool is_transpose(const Value* v, const std::vector<int64_t>& perm) {
+  const Op* producer = v->producer();
+  return producer && producer->kind() == OpKind::Transpose && producer->attr().ints("perm") == perm;
+}
+
+/// Whether conv weights `w` [oc, ic, k...] are read from a tensor stored channel-last [ic, k..., oc] or
+/// blocked [oc / B, ic, k..., B], as the `layout` pass leaves constant weights: loads along the output
+/// channels are then contiguous (the blocked form once the loop ranges split the division by B).
+bool weights_follow_output_channels(const Value* w) {
+  int64_t rank = w->type().rank();
+  std::vector<int64_t> channel_last = {rank - 1}, blocked = {0, rank};
+  for (int64_t d = 0; d < rank - 1; ++d) channel_last.push_back(d);
+  for (int64_t d = 1; d < rank; ++d) blocked.push_back(d);
+  if (is_transpose(w, channel_last)) return true;
+  const Op* producer = w->producer();
+  return producer && producer->kind() == OpKind::Reshape && is_transpose(producer->operand(0), blocked);
+}
+
 Expected<Expr> add_bias(const Value* bias, Inliner& inl, const std::vector<Expr>& sp, const Expr& acc) {
   if (!bias) return acc;
   TESSEL_ASSIGN(Expr bv, inl.value_at(bias, {sp[1]}));
@@ -109,6 +127,7 @@ Expected<Anchor> conv_anchor(const Op& op, Inliner& inl) {
   if (!m_per_group) return op_error(op, "output channels " + out[1].str() + " are not divisible by the group");
   DType c = compute_dtype(x->type().dtype);
   Anchor anchor = window_domain(out, "oc", spatial);
+  anchor.axes[1].prefer_vector = group == 1 && weights_follow_output_channels(w);
   auto knames = spatial_names(spatial, 'k');
   anchor.axes.push_back({"ic", ws[1], true});
   for (size_t a = 0; a < spatial; ++a) anchor.axes.push_back({knames[a], ws[2 + a], true});

@@ -23,6 +23,8 @@ Expected<bool> cse(Module& module, PassContext& context);
 Expected<bool> dce(Module& module, PassContext& context);
 /// Decomposes composite ops (lstm/gru/rnn, layer_norm, softmax, log_softmax, gelu) into primitives.
 Expected<bool> decompose(Module& module, PassContext& context);
+/// Stores constant conv and gemm weights in the order CPU kernels read them (passes/Layout.cpp).
+Expected<bool> layout(Module& module, PassContext& context);
 
 // ---- Classical ML (ml2 helper) -------------------------------------------------------------------
 /// Sets tree_strategy on every tree_ensemble (cost model or TESSEL_TREE_STRATEGY) and makes the node

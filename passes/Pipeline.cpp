@@ -19,9 +19,11 @@ Expected<std::vector<std::string>> build_pipeline(int opt_level) {
   // -O2: + composite ops into primitives (results within float rounding), then clean up again.
   for (const char* name : {"decompose", "fold-constants", "canonicalize", "cse", "dce"}) names.push_back(name);
   if (opt_level == 2) return names;
-  // -O3: + choose-tree-strategy (how tree ensembles lower), fuse (kernels), schedule (tiling from the target), plan-memory (one arena), lower-loops (a check
-  // that every kernel lowers to loop IR). `layout` (blocked conv channels) goes before fuse once it exists.
-  for (const char* name : {"choose-tree-strategy", "fuse", "schedule", "plan-memory", "lower-loops"})
+  // -O3: + layout (weights stored as the CPU kernels read them; after the last fold-constants, which would
+  // undo it), dce (the old weights), choose-tree-strategy (how tree ensembles lower; nothing may drop its
+  // tables before lowering), fuse (kernels), schedule (tiling from the target), plan-memory (one arena),
+  // lower-loops (a check that every kernel lowers to loop IR).
+  for (const char* name : {"layout", "dce", "choose-tree-strategy", "fuse", "schedule", "plan-memory", "lower-loops"})
     names.push_back(name);
   return names;
 }

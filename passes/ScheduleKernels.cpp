@@ -3,15 +3,18 @@
 // kernel's iteration domain. Expects kernels made by `fuse`; guarantees every kernel has a schedule
 // that lowers (docs/loop-ir.md).
 //
-// CPU rules: vectorize the last spatial (output) axis -- the contiguous one -- by the target's lanes for
-// the output dtype; with a reduction, tile it by two vectors and a second spatial axis (matmul i, conv
-// oc: the parallel axis) by 8 (AVX-512) or 4 for a register block of 8 x 2 or 4 x 2 vector
-// accumulators, also when its extent is symbolic (full tiles run without guards); parallelize
-// the outermost spatial axis of constant extent >= 4 (else the outermost); unroll a reduction axis of
-// extent <= 4.
+// CPU rules: vectorize the last spatial (output) axis -- the contiguous one -- or the axis the anchor
+// prefers (a conv's output channels over channel-last weights) by the target's lanes for the output
+// dtype; with a reduction, tile it by two vectors and the innermost other spatial axis (matmul i, conv
+// ow) by up to 8 rows (AVX-512; 4 otherwise; a divisor of a constant extent when one exists) for a
+// register block of rows x 2 vector accumulators, also when its extent is symbolic (full tiles run without
+// guards); parallelize the outermost spatial axis with at least max(4, 2 x cores) iterations -- vector
+// chunks for the vectorized axis -- (else the outermost); unroll a reduction axis of extent <= 4.
 // CUDA rules: tile the last two spatial axes 16 x 16 (or the last by 256) and map the outer parts to
 // blocks and the tiles to threads.
 #include "passes/ScheduleKernels.h"
+
+#include <algorithm>
 
 #include "passes/LowerKernel.h"
 #include "passes/Passes.h"
@@ -43,28 +46,63 @@ Schedule gpu_schedule(const std::vector<DomainAxis>& domain) {
   return s;
 }
 
+/// The rows of a register block on an axis: for a constant extent the largest count from `max_rows` down
+/// to 4 that divides it (no edge tiles: 56 -> 8, 28 -> 7), else `max_rows` (full tiles run unguarded, the
+/// edge tile row by row).
+int64_t block_rows(const Dim& extent, int64_t max_rows) {
+  auto c = extent.as_const();
+  if (!c) return max_rows;
+  for (int64_t rows = max_rows; rows >= 4; --rows)
+    if (*c % rows == 0) return rows;
+  return max_rows;
+}
+
+/// The vectorized axis: one the anchor prefers (contiguous loads) when it fills a vector, else the last
+/// spatial axis that is not 1.
+const DomainAxis* vector_axis(const std::vector<const DomainAxis*>& spatial, int64_t lanes) {
+  for (const DomainAxis* a : spatial)
+    if (a->prefer_vector && const_at_least(a->extent, lanes)) return a;
+  for (auto it = spatial.rbegin(); it != spatial.rend(); ++it)
+    if (!((*it)->extent == Dim(1))) return *it;
+  return nullptr;
+}
+
+/// The axis whose rows join the register block: the innermost spatial axis besides `vec` that is symbolic
+/// or at least 4 long (matmul: i; conv with channels vectorized: ow).
+const DomainAxis* row_axis(const std::vector<const DomainAxis*>& spatial, const DomainAxis* vec) {
+  for (auto it = spatial.rbegin(); it != spatial.rend(); ++it)
+    if (*it != vec && (!(*it)->extent.is_const() || const_at_least((*it)->extent, 4))) return *it;
+  return nullptr;
+}
+
+}  // namespace
+
 Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const Target& target) {
   Schedule s;
   std::vector<const DomainAxis*> spatial, reduction;
   for (const DomainAxis& a : domain) (a.reduction ? reduction : spatial).push_back(&a);
   int64_t lanes = target.vector_bits / (8 * static_cast<int64_t>(dtype_size(dtype)));
-  const DomainAxis* vec = nullptr;
-  for (auto it = spatial.rbegin(); it != spatial.rend() && !vec; ++it)
-    if (!((*it)->extent == Dim(1))) vec = *it;
+  const DomainAxis* vec = vector_axis(spatial, lanes);
   if (!reduction.empty())
     for (const DomainAxis& a : domain) s.order.push_back(a.name);
+  bool block = !reduction.empty() && vec && lanes >= 2 && const_at_least(vec->extent, 2 * lanes);
+  int64_t vec_chunk = block ? 2 * lanes : lanes;
+  // The parallel axis: the outermost whose loop has work for every thread twice over (the vectorized
+  // axis counts its vector chunks), else the outermost.
   const DomainAxis* par = nullptr;
-  for (const DomainAxis* a : spatial)
-    if (!par && a != vec && const_at_least(a->extent, 4)) par = a;
+  int64_t enough = std::max<int64_t>(4, 2 * target.cores);
+  for (const DomainAxis* a : spatial) {
+    if (par) break;
+    if (a != vec && const_at_least(a->extent, enough)) par = a;
+    if (a == vec && const_at_least(a->extent, enough * vec_chunk)) par = a;
+  }
   if (!par && !spatial.empty() && spatial[0] != vec) par = spatial[0];
   if (vec && lanes >= 2 && (!vec->extent.is_const() || const_at_least(vec->extent, lanes))) {
-    if (!reduction.empty() && const_at_least(vec->extent, 2 * lanes)) {
-      // The parallel axis' inner part joins the register block: rows x 2 vector accumulators, 8 rows with
-      // 32 vector registers (AVX-512), else 4. A symbolic extent is tiled too: full tiles run unguarded.
-      int64_t rows = lanes >= 16 && (!par || !par->extent.is_const() || const_at_least(par->extent, 8)) ? 8 : 4;
-      if (par && (!par->extent.is_const() || const_at_least(par->extent, rows))) {
-        s.tile.push_back({par->name, rows});  // LLVM unrolls the constant inner loop itself
-      }
+    if (block) {
+      // Rows of another spatial axis join the register block: rows x 2 vector accumulators, up to 8 rows
+      // with 32 vector registers (AVX-512), else 4. LLVM unrolls the constant inner loops itself.
+      if (const DomainAxis* rows = row_axis(spatial, vec))
+        s.tile.push_back({rows->name, block_rows(rows->extent, lanes >= 16 ? 8 : 4)});
       s.tile.push_back({vec->name, 2 * lanes});
     }
     s.vectorize = {{vec->name, lanes}};
@@ -77,8 +115,6 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   }
   return s;
 }
-
-}  // namespace
 
 Expected<const Function*> kernel_body(const Module& module, const Op& kernel) {
   std::string name = kernel.attr().s("body");

@@ -12,6 +12,10 @@ namespace tessel {
 /// A schedule for the kernel body `body` on `target` (see passes/ScheduleKernels.cpp for the rules).
 Expected<Schedule> choose_schedule(const Function& body, const Target& target);
 
+/// The CPU schedule of an iteration domain whose results have `dtype` (also used for the nests a kernel
+/// materializes inside itself).
+Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const Target& target);
+
 /// The body function a `kernel` op names (its `body` attribute, with or without '@'); error if missing.
 Expected<const Function*> kernel_body(const Module& module, const Op& kernel);
 

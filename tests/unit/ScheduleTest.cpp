@@ -102,9 +102,10 @@ Module* matmul_module(Module& m) {
   return &m;
 }
 
-Schedule chosen(Module& m, const std::string& target) {
+Schedule chosen(Module& m, const std::string& target, int cores = 2) {
   auto t = parse_target(target);
   EXPECT_TRUE(t.ok());
+  t->cores = cores;  // named targets take the host's core count; the parallel axis depends on it
   auto s = choose_schedule(*m.entry(), *t);
   EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().str());
   return s.ok() ? *s : Schedule{};
@@ -114,14 +115,39 @@ TEST(Schedule, ChosenFromTheTarget) {
   Module conv, mm;
   conv_module(conv);
   matmul_module(mm);
-  // AVX2: 8 f32 lanes; AVX-512: 16. The outermost big spatial axis is parallel; the 3x3 window unrolled.
+  // AVX2: 8 f32 lanes; AVX-512: 16. The outermost big spatial axis is parallel; the 3x3 window unrolled;
+  // the rows of the register block come from the innermost other spatial axis (conv oh, matmul i).
   EXPECT_EQ(chosen(conv, "x86-64-v3").str(),
-            "order=[n,oc,oh,ow,ic,kh,kw] tile=[oc:4,ow:16] vectorize=ow:8 parallel=oc unroll=kw:3");
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:4,ow:16] vectorize=ow:8 parallel=oc unroll=kw:3");
   EXPECT_EQ(chosen(conv, "x86-64-v4").str(),
-            "order=[n,oc,oh,ow,ic,kh,kw] tile=[oc:8,ow:32] vectorize=ow:16 parallel=oc unroll=kw:3");
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:8,ow:32] vectorize=ow:16 parallel=oc unroll=kw:3");
   EXPECT_EQ(chosen(mm, "x86-64-v3").str(), "order=[i,j,k] tile=[i:4,j:16] vectorize=j:8 parallel=i");
   EXPECT_EQ(chosen(mm, "x86-64-v4").str(), "order=[i,j,k] tile=[i:8,j:32] vectorize=j:16 parallel=i");
   EXPECT_EQ(chosen(mm, "cuda-sm90").str(), "tile=[i:16,j:16] gpu_blocks=[i,j] gpu_threads=[i,j]");
+}
+
+/// A conv whose weights are stored channel-last, as the layout pass leaves them.
+Module* channel_last_conv_module(Module& m, int64_t channels, int64_t size) {
+  Builder b(m.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {Dim::symbol("N"), 64, size, size}});
+  Value* stored = b.input("w", {DType::F32, {64, 3, 3, channels}});
+  b.output(b.relu(b.conv(x, b.transpose(stored, {3, 0, 1, 2}), nullptr)));
+  return &m;
+}
+
+TEST(Schedule, ConvOverChannelLastWeightsVectorizesOutputChannels) {
+  // 56 = 7 x 8 rows of 2 x 16 channels; 64 channels are 2 vector blocks, too few for 2 cores twice
+  // over, so the rows are parallel; 512 channels give 16 blocks. 28 columns give 7-row blocks.
+  Module a, b, c;
+  EXPECT_EQ(chosen(*channel_last_conv_module(a, 64, 58), "x86-64-v4").str(),
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:8,oc:32] vectorize=oc:16 parallel=oh unroll=kw:3");
+  EXPECT_EQ(chosen(*channel_last_conv_module(b, 512, 58), "x86-64-v4").str(),
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:8,oc:32] vectorize=oc:16 parallel=oc unroll=kw:3");
+  EXPECT_EQ(chosen(*channel_last_conv_module(c, 64, 30), "x86-64-v4").str(),
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:7,oc:32] vectorize=oc:16 parallel=oh unroll=kw:3");
+  Module d;  // 16 cores want 32 blocks: the rows again
+  EXPECT_EQ(chosen(*channel_last_conv_module(d, 512, 58), "x86-64-v4", 16).str(),
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:8,oc:32] vectorize=oc:16 parallel=oh unroll=kw:3");
 }
 
 }  // namespace

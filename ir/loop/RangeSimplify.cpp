@@ -1,0 +1,161 @@
+// simplify_div_mod: exact division of index expressions by what the enclosing loops prove.
+//
+// An integer `e / c` or `e % c` (c a positive constant) whose `e` is a linear combination of loop
+// variables splits when the loops' ranges allow: the terms whose coefficient c divides form the quotient
+// c * Q, the rest R; if R provably lies in [0, c) and Q >= 0 (so e >= 0, where truncating and floor
+// division agree), then e / c = Q and e % c = R:
+//
+//   (32*a + 16*b + v) / 32 = a,   (32*a + 16*b + v) % 32 = 16*b + v    for b in [0, 2), v in [0, 16)
+//
+// Reshapes and blocked layouts read along a vectorized axis through such divisions; split, the index is
+// affine in the vector lane again and the vectorizer emits a contiguous load instead of a gather.
+#include <limits>
+#include <map>
+#include <optional>
+
+#include "ir/loop/RangeSimplify.h"
+#include "ir/loop/Transforms.h"
+
+namespace tessel::loop {
+namespace {
+
+struct Range {
+  int64_t min = 0;
+  int64_t max = std::numeric_limits<int64_t>::max();  ///< inclusive; max() when unknown
+};
+using Scope = std::map<std::string, Range>;
+
+constexpr int64_t kUnknown = std::numeric_limits<int64_t>::max();
+
+/// sum(coef[v] * v) + constant, over i64 scalars.
+struct Linear {
+  std::map<std::string, int64_t> coef;
+  int64_t constant = 0;
+};
+
+bool is_index(const Expr& e) { return e->type.elem == DType::I64 && e->type.lanes == 1; }
+
+std::optional<Linear> linear(const Expr& e) {
+  if (!is_index(e)) return std::nullopt;
+  if (e->kind == ExprKind::IntImm) return Linear{{}, e->int_value};
+  if (e->kind == ExprKind::Var) return Linear{{{e->name, 1}}, 0};
+  if (e->kind != ExprKind::Binary) return std::nullopt;
+  auto a = linear(e->arg(0)), b = linear(e->arg(1));
+  if (!a || !b) return std::nullopt;
+  switch (e->op) {
+    case BinOp::Add:
+    case BinOp::Sub: {
+      int64_t sign = e->op == BinOp::Add ? 1 : -1;
+      for (auto& [v, k] : b->coef) a->coef[v] += sign * k;
+      a->constant += sign * b->constant;
+      return a;
+    }
+    case BinOp::Mul: {
+      if (!a->coef.empty() && !b->coef.empty()) return std::nullopt;
+      Linear& scaled = a->coef.empty() ? *b : *a;
+      int64_t factor = a->coef.empty() ? a->constant : b->constant;
+      for (auto& [v, k] : scaled.coef) k *= factor;
+      scaled.constant *= factor;
+      return scaled;
+    }
+    default: return std::nullopt;
+  }
+}
+
+/// The smallest and largest value of `sum(coef * v) + constant` over the scope; kUnknown when unbounded.
+std::pair<int64_t, int64_t> bounds(const std::map<std::string, int64_t>& coef, int64_t constant, const Scope& scope) {
+  int64_t lo = constant, hi = constant;
+  for (const auto& [v, k] : coef) {
+    if (k == 0) continue;
+    auto it = scope.find(v);
+    if (it == scope.end()) return {-kUnknown, kUnknown};
+    const Range& r = it->second;
+    int64_t at_min = k * r.min;
+    int64_t at_max = r.max == kUnknown ? (k > 0 ? kUnknown : -kUnknown) : k * r.max;
+    lo = (lo == -kUnknown || std::min(at_min, at_max) == -kUnknown) ? -kUnknown : lo + std::min(at_min, at_max);
+    hi = (hi == kUnknown || std::max(at_min, at_max) == kUnknown) ? kUnknown : hi + std::max(at_min, at_max);
+  }
+  return {lo, hi};
+}
+
+Expr build(const std::map<std::string, int64_t>& coef, int64_t constant) {
+  Expr sum = int_imm(constant);
+  for (const auto& [v, k] : coef)
+    if (k != 0) sum = sum + (k == 1 ? var(v) : var(v) * int_imm(k));
+  return simplify(sum);
+}
+
+/// `e / c` or `e % c` split exactly, or null.
+Expr split(BinOp op, const Expr& e, int64_t c, const Scope& scope) {
+  auto form = linear(e);
+  if (!form) return nullptr;
+  std::map<std::string, int64_t> quotient, rest;
+  for (const auto& [v, k] : form->coef) (k % c == 0 ? quotient[v] : rest[v]) = k % c == 0 ? k / c : k;
+  int64_t q0 = form->constant / c, r0 = form->constant % c;
+  if (r0 < 0) {
+    r0 += c;
+    q0 -= 1;
+  }
+  auto [rest_lo, rest_hi] = bounds(rest, r0, scope);
+  auto [q_lo, q_hi] = bounds(quotient, q0, scope);
+  if (rest_lo < 0 || rest_hi >= c || q_lo < 0) return nullptr;
+  return op == BinOp::Div ? build(quotient, q0) : build(rest, r0);
+}
+
+Expr rewrite(const Expr& e, const Scope& scope) {
+  if (e->args.empty()) return e;
+  std::vector<Expr> args;
+  bool changed = false;
+  for (const Expr& a : e->args) {
+    args.push_back(rewrite(a, scope));
+    changed |= args.back() != a;
+  }
+  Expr out = changed ? with_args(e, args) : e;
+  if (out->kind == ExprKind::Binary && (out->op == BinOp::Div || out->op == BinOp::Mod) && is_index(out)) {
+    const int64_t* c = as_int_const(out->arg(1));
+    if (c && *c > 0)
+      if (Expr done = split(out->op, out->arg(0), *c, scope)) return done;
+  }
+  return out;
+}
+
+Stmt rewrite(const Stmt& s, Scope& scope) {
+  std::vector<Expr> exprs;
+  for (const Expr& e : s->exprs) exprs.push_back(rewrite(e, scope));
+  std::optional<Range> saved;
+  bool bound = false;
+  if (s->kind == StmtKind::For || s->kind == StmtKind::Let) {
+    if (auto it = scope.find(s->name); it != scope.end()) saved = it->second;
+    scope.erase(s->name);  // a let, or a loop with unknown bounds, shadows any outer range
+    if (s->kind == StmtKind::For) {
+      const int64_t* min = as_int_const(exprs[0]);
+      const int64_t* extent = as_int_const(exprs[1]);
+      if (min && *min >= 0) {
+        scope[s->name] = Range{*min, extent ? *min + *extent - 1 : kUnknown};
+        bound = true;
+      }
+    }
+  }
+  std::vector<Stmt> body;
+  for (const Stmt& b : s->body) body.push_back(b ? rewrite(b, scope) : b);
+  if (bound || s->kind == StmtKind::Let) scope.erase(s->name);
+  if (saved) scope[s->name] = *saved;
+  switch (s->kind) {
+    case StmtKind::For: return for_loop(s->name, exprs[0], exprs[1], s->for_kind, body[0]);
+    case StmtKind::Store: return store(s->name, exprs[0], exprs[1]);
+    case StmtKind::Let: return let_stmt(s->name, exprs[0], body[0]);
+    case StmtKind::Block: return block(std::move(body));
+    case StmtKind::If: return if_then_else(exprs[0], body[0], body.size() > 1 ? body[1] : nullptr);
+    case StmtKind::Allocate: return allocate(s->name, s->elem, exprs[0], s->memory, body[0]);
+  }
+  return s;
+}
+
+}  // namespace
+
+Stmt simplify_div_mod(const Stmt& s) {
+  Scope scope;
+  return rewrite(s, scope);
+}
+
+}  // namespace tessel::loop

@@ -1,0 +1,144 @@
+// layout: stores constant weights in the order the CPU kernels read them.
+//
+// Expects: a module whose weights are `const` ops (after fold-constants), a target. Runs after the last
+// fold-constants, which would fold the transposes it adds back into the old layout, and before `fuse`,
+// which inlines them into the consuming kernels.
+// Guarantees: every result is unchanged bit for bit (only where weights are stored changes). On CPU
+// targets:
+// - conv with group 1 and constant weights W [oc, ic, k...]: W is read through views (transpose, reshape)
+//   of a new constant W' that holds it blocked, [oc / B, ic, k..., B] with B two vectors of channels, or
+//   channel-last [ic, k..., oc] when B does not divide oc. In the conv's kernel the weight loads along the
+//   output channels are then contiguous, and the conv's lowering asks the scheduler to vectorize them
+//   (DomainAxis::prefer_vector): every output-channel vector costs one load and one FMA per tap, and a
+//   strided input is read one broadcast scalar at a time instead of through gathers.
+// - gemm with trans_b = 1 and a constant B [n, k]: B becomes the constant B^T [k, n] with trans_b = 0, so
+//   the loads along n (the vectorized output axis) are contiguous.
+// - conv with padding: the input is padded by an explicit `pad` op and the conv has no padding, so the
+//   kernel's innermost loop has no bounds tests (which would also keep LLVM from forming FMAs); `fuse`
+//   keeps such a pad in a kernel of its own.
+// The old constants are left for dce. On CUDA targets the pass does nothing (threads map output pixels).
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "passes/Passes.h"
+#include "passes/Rewriter.h"
+
+namespace tessel {
+namespace {
+
+/// `tensor` transposed by `perm`, computed by the interpreter's transpose kernel.
+Expected<Tensor> permuted(const Module& module, const Tensor& tensor, const std::vector<int64_t>& perm) {
+  std::vector<int64_t> shape;
+  for (int64_t p : perm) shape.push_back(tensor.shape()[static_cast<size_t>(p)]);
+  AttrMap attrs{{"perm", perm}};
+  EvalContext ctx{OpKind::Transpose, {&tensor}, AttrReader(OpKind::Transpose, attrs),
+                  {tensor.dtype()},  {shape},   &module};
+  TESSEL_ASSIGN(std::vector<Tensor> results, op_info(OpKind::Transpose).eval(ctx));
+  return std::move(results.at(0));
+}
+
+std::string hint(const Value* weights, std::string_view suffix) {
+  return fmt::format("{}_{}", weights->name().empty() ? "w" : weights->name(), suffix);
+}
+
+/// conv(x, W) -> conv(x, read(W')) where W' holds W [oc, ic, k...] in the order the conv's kernel walks it:
+/// - blocked [oc / B, ic, k..., B] when B (two vectors of channels, the scheduler's register block)
+///   divides oc: read back as reshape(transpose(W', [0, r, 1, .., r-1]), W's shape). Each block of B
+///   output channels then reads one contiguous stretch of weights; channel-last with many channels
+///   would stride every tap by oc elements, which maps a block's weights onto a few cache sets;
+/// - else channel-last [ic, k..., oc]: read back as transpose(W', [r-1, 0, .., r-2]).
+Expected<bool> relayout_conv(Function& function, Op* conv, int64_t block) {
+  Value* w = conv->operand(1);
+  const Tensor* weights = constant_of(w);
+  if (!weights || conv->attr().i("group") != 1 || weights->shape().size() < 3) return false;
+  const std::vector<int64_t>& shape = weights->shape();
+  int64_t rank = static_cast<int64_t>(shape.size()), oc = shape[0];
+  Rewriter rewriter(function, conv, conv->location());
+  Value* read = nullptr;
+  if (block > 1 && oc > block && oc % block == 0) {
+    std::vector<int64_t> split = {oc / block, block}, to_blocked = {0}, back = {0, rank};
+    split.insert(split.end(), shape.begin() + 1, shape.end());
+    for (int64_t d = 2; d <= rank; ++d) to_blocked.push_back(d);
+    to_blocked.push_back(1);
+    for (int64_t d = 1; d < rank; ++d) back.push_back(d);
+    TESSEL_ASSIGN(Tensor stored, permuted(*function.module(), weights->reshaped(split), to_blocked));
+    Value* blocked = rewriter.constant(std::move(stored), hint(w, "blocked"));
+    Value* unblocked = rewriter.op(OpKind::Transpose, {blocked}, {{"perm", back}});
+    read = rewriter.op(OpKind::Reshape, {unblocked}, {{"shape", w->type().shape}});
+  } else {
+    std::vector<int64_t> to_channel_last, back = {rank - 1};
+    for (int64_t d = 1; d < rank; ++d) to_channel_last.push_back(d);
+    to_channel_last.push_back(0);
+    for (int64_t d = 0; d < rank - 1; ++d) back.push_back(d);
+    TESSEL_ASSIGN(Tensor stored, permuted(*function.module(), *weights, to_channel_last));
+    Value* channel_last = rewriter.constant(std::move(stored), hint(w, "channel_last"));
+    read = rewriter.op(OpKind::Transpose, {channel_last}, {{"perm", back}});
+  }
+  TESSEL_TRY(rewriter.status());
+  conv->set_operand(1, read);
+  return true;
+}
+
+/// conv(x) {pads = P} -> conv(pad(x, P)) {pads = 0}: the conv's kernel reads every tap without a bounds
+/// test (fuse keeps such a pad in a kernel of its own).
+Expected<bool> pad_conv_input(Function& function, Op* conv) {
+  const auto& pads = conv->attr().ints("pads");
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) return false;
+  Value* x = conv->operand(0);
+  size_t spatial = pads.size() / 2;
+  if (x->type().rank() != static_cast<int64_t>(spatial) + 2) return false;
+  std::vector<int64_t> full(2 * (spatial + 2), 0);
+  for (size_t a = 0; a < spatial; ++a) {
+    full[2 + a] = pads[a];
+    full[spatial + 4 + a] = pads[spatial + a];
+  }
+  Rewriter rewriter(function, conv, conv->location());
+  Value* padded = rewriter.op(OpKind::Pad, {x}, {{"pads", full}, {"mode", "constant"}, {"value", 0.0}});
+  TESSEL_TRY(rewriter.status());
+  conv->set_operand(0, padded);
+  conv->set_attr("pads", std::vector<int64_t>(pads.size(), 0));
+  return true;
+}
+
+/// gemm(a, B, c) {trans_b = 1} -> gemm(a, B^T, c) {trans_b = 0}.
+Expected<bool> relayout_gemm(Function& function, Op* gemm) {
+  Value* b = gemm->operand(1);
+  const Tensor* weights = constant_of(b);
+  if (!weights || gemm->attr().i("trans_b") == 0 || weights->shape().size() != 2) return false;
+  TESSEL_ASSIGN(Tensor stored, permuted(*function.module(), *weights, {1, 0}));
+  Rewriter rewriter(function, gemm, gemm->location());
+  Value* transposed = rewriter.constant(std::move(stored), hint(b, "t"));
+  TESSEL_TRY(rewriter.status());
+  gemm->set_operand(1, transposed);
+  gemm->set_attr("trans_b", int64_t{0});
+  return true;
+}
+
+Expected<bool> relayout(Function& function, Op* op, const Target& target) {
+  if (op->kind() == OpKind::Gemm) return relayout_gemm(function, op);
+  if (op->kind() != OpKind::Conv) return false;
+  TESSEL_ASSIGN(bool padded, pad_conv_input(function, op));
+  int64_t block = 2 * target.vector_bits / (8 * static_cast<int64_t>(dtype_size(op->result()->type().dtype)));
+  TESSEL_ASSIGN(bool weights, relayout_conv(function, op, block));
+  return padded || weights;
+}
+
+}  // namespace
+
+Expected<bool> layout(Module& module, PassContext& context) {
+  if (context.target.arch == TargetArch::Cuda) return false;
+  bool changed = false;
+  for (const auto& function : module.functions()) {
+    for (Op* op : function->ops()) {
+      auto done = relayout(*function, op, context.target);
+      if (!done) return done.error().at(fmt::format("@{}: op '{}'", function->name(), op->name()));
+      if (*done && context.log && context.options.verbose)
+        *context.log << "layout: @" << function->name() << ": " << op->name() << " (" << op->location() << ")\n";
+      changed = changed || *done;
+    }
+  }
+  return changed;
+}
+
+}  // namespace tessel
