@@ -6,10 +6,16 @@
 // claimed chunk has finished. A thread that waits never claims new work, and
 // a claimed chunk always runs to completion, so nested and concurrent loops
 // cannot deadlock.
+//
+// Idle workers and a waiting caller spin for a short while (kSpinIterations,
+// tens of microseconds) before they sleep on a condition variable: a model runs
+// one parallel loop after another, and waking a sleeping thread costs more than
+// a small kernel takes. TESSEL_SPIN=0 in the environment turns spinning off.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -25,6 +31,32 @@ namespace {
 constexpr uint64_t kAutoChunksPerThread = 4;
 /// More threads than this is a mistake in the caller, not a machine we will meet.
 constexpr int kMaxThreads = 4096;
+/// Polls of a spinning thread before it sleeps (each a pause instruction and an atomic load).
+constexpr int kSpinIterations = 20000;
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+int spin_iterations() {
+  static const int iterations = [] {
+    const char* env = std::getenv("TESSEL_SPIN");
+    return env && env[0] == '0' ? 0 : kSpinIterations;
+  }();
+  return iterations;
+}
+
+/// Polls `ready` up to spin_iterations() times; true as soon as it holds.
+template <typename Ready>
+bool spin_until(Ready&& ready) {
+  for (int i = spin_iterations(); i > 0; --i) {
+    if (ready()) return true;
+    cpu_relax();
+  }
+  return ready();
+}
 
 struct Job {
   tessel_parallel_fn fn = nullptr;
@@ -69,6 +101,7 @@ struct Job {
   }
 
   void wait() {
+    if (spin_until([&] { return done_chunks.load(std::memory_order_acquire) == num_chunks; })) return;
     std::unique_lock<std::mutex> lock(mutex);
     finished.wait(lock, [&] { return done_chunks.load(std::memory_order_acquire) == num_chunks; });
   }
@@ -82,16 +115,23 @@ struct tessel_thread_pool {
   std::mutex mutex;
   std::condition_variable wake;
   std::deque<std::shared_ptr<Job>> queue;
+  std::atomic<size_t> queued{0};  ///< queue.size(), readable without the lock (spinning workers poll it)
   bool stopping = false;
 
   void remove(const Job* job) {
     auto it = std::find_if(queue.begin(), queue.end(), [&](const auto& queued) { return queued.get() == job; });
     if (it != queue.end()) queue.erase(it);
+    queued.store(queue.size(), std::memory_order_release);
   }
 
   void worker_loop() {
     std::unique_lock<std::mutex> lock(mutex);
     while (true) {
+      if (queue.empty() && !stopping) {
+        lock.unlock();
+        spin_until([&] { return queued.load(std::memory_order_acquire) > 0; });
+        lock.lock();
+      }
       wake.wait(lock, [&] { return stopping || !queue.empty(); });
       if (queue.empty()) return;
       std::shared_ptr<Job> job = queue.front();
@@ -106,6 +146,7 @@ struct tessel_thread_pool {
     {
       std::lock_guard<std::mutex> lock(mutex);
       stopping = true;
+      queued.store(1, std::memory_order_release);  // ends every spin; the wait then sees `stopping`
     }
     wake.notify_all();
     for (std::thread& worker : workers) worker.join();
@@ -124,6 +165,7 @@ tessel_status run_job(tessel_thread_pool* pool, const std::shared_ptr<Job>& shar
     {
       std::lock_guard<std::mutex> lock(pool->mutex);
       pool->queue.push_back(shared);
+      pool->queued.store(pool->queue.size(), std::memory_order_release);
     }
     uint64_t helpers = std::min<uint64_t>(pool->workers.size(), job.num_chunks - 1);
     if (helpers == pool->workers.size()) {
