@@ -5,6 +5,7 @@
 // for the contract.
 #include "passes/LowerKernel.h"
 
+#include <algorithm>
 #include <cctype>
 #include <functional>
 #include <map>
@@ -131,6 +132,39 @@ class Planner {
   std::set<const Op*> staged_;  ///< staged ops the outputs read
 };
 
+/// The ops of `body` that read `v`, and whether a function output is `v`.
+std::vector<const Op*> users_of(const Function& body, const Value* v, bool& is_output) {
+  std::vector<const Op*> users;
+  for (const Op* op : body.ops())
+    for (const Value* operand : op->operands())
+      if (operand == v) {
+        users.push_back(op);
+        break;
+      }
+  is_output = std::find(body.outputs().begin(), body.outputs().end(), v) != body.outputs().end();
+  return users;
+}
+
+/// The end of the chain of elementwise ops of `anchor`'s shape that read it (or the previous link) as
+/// their only user, e.g. the bias add and relu between a conv and the pool that reads it: a materialized
+/// anchor stores that value, so the consumer does not recompute the chain at every read. The chain's
+/// other operands must not be the chain's own values (they are inlined at the stored index).
+const Value* elementwise_epilogue(const Function& body, const Value* anchor) {
+  const Value* end = anchor;
+  while (true) {
+    bool is_output = false;
+    std::vector<const Op*> users = users_of(body, end, is_output);
+    if (is_output || users.size() != 1) return end;
+    const Op* next = users[0];
+    if (!is_elementwise(*next) || next->num_results() != 1 || next->result()->type().shape != anchor->type().shape)
+      return end;
+    int reads = 0;
+    for (const Value* operand : next->operands()) reads += operand == end;
+    if (reads != 1) return end;
+    end = next->result();
+  }
+}
+
 Expr to_storage(const Expr& value, DType dtype) {
   if (value->type.elem == dtype) return value;
   return cast(Type{dtype, value->type.lanes}, value);
@@ -181,10 +215,21 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
   std::vector<std::pair<std::string, TensorType>> temps;
   // A nest storing `anchor` into a new heap buffer of `type`, scheduled by the CPU rules (serial on GPUs,
   // where one thread would run it); returns the buffer's name.
-  auto materialize = [&](const Anchor& anchor, const TensorType& type) -> Expected<std::string> {
+  // With `epilogue` (a value computed elementwise from `anchor_value` alone), the nest stores the epilogue's
+  // value instead: an anchor read many times by a consumer anchor gets its activation applied once.
+  auto materialize = [&](const Anchor& anchor, const TensorType& type, const Value* anchor_value = nullptr,
+                         const Value* epilogue = nullptr) -> Expected<std::string> {
     std::string name = sanitize(fmt::format("t{}", temps.size()), "t", used);
     auto store_fn = [&](const std::vector<Expr>& sp, const Expr& value) -> Expected<Stmt> {
-      return store(name, lower::flat_index(sp, type.shape), to_storage(value, type.dtype));
+      Expr result = value;
+      if (epilogue) {
+        inliner.substitute(anchor_value, value);
+        auto applied = inliner.value_at(epilogue, sp);
+        inliner.clear_substitute(anchor_value);
+        if (!applied) return applied.error();
+        result = *applied;
+      }
+      return store(name, lower::flat_index(sp, type.shape), to_storage(result, type.dtype));
     };
     Schedule own =
         target.arch == TargetArch::Cuda || anchor.custom ? Schedule{} : cpu_schedule(anchor.axes, type.dtype, target);
@@ -196,8 +241,10 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
   for (const auto& step : plan.steps) {
     if (step.anchor) {
       TESSEL_ASSIGN(Anchor anchor, lower::make_anchor(step.anchor, inliner));
-      TESSEL_ASSIGN(std::string name, materialize(anchor, step.anchor->type()));
-      inliner.bind_buffer(step.anchor, name);
+      const Value* stored = elementwise_epilogue(body, step.anchor);
+      TESSEL_ASSIGN(std::string name,
+                    materialize(anchor, stored->type(), step.anchor, stored == step.anchor ? nullptr : stored));
+      inliner.bind_buffer(stored, name);
       continue;
     }
     TESSEL_ASSIGN(std::vector<TensorType> stats, lower::stage_types(*step.staged));
