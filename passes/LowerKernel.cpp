@@ -145,10 +145,21 @@ std::vector<const Op*> users_of(const Function& body, const Value* v, bool& is_o
   return users;
 }
 
+/// Whether computing `v` reads an anchor or a staged op (through the inlinable ops that lead to it).
+bool reads_an_anchor(const Value* v) {
+  const Op* op = v->producer();
+  if (!op) return false;
+  if (lower::is_anchor(*op) || lower::is_staged(*op)) return true;
+  for (const Value* operand : op->operands())
+    if (operand && reads_an_anchor(operand)) return true;
+  return false;
+}
+
 /// The end of the chain of elementwise ops of `anchor`'s shape that read it (or the previous link) as
 /// their only user, e.g. the bias add and relu between a conv and the pool that reads it: a materialized
 /// anchor stores that value, so the consumer does not recompute the chain at every read. The chain's
-/// other operands must not be the chain's own values (they are inlined at the stored index).
+/// other operands are inlined at the stored index: they must read no anchor (which may not be
+/// materialized yet) and not the chain's own values.
 const Value* elementwise_epilogue(const Function& body, const Value* anchor) {
   const Value* end = anchor;
   while (true) {
@@ -159,7 +170,13 @@ const Value* elementwise_epilogue(const Function& body, const Value* anchor) {
     if (!is_elementwise(*next) || next->num_results() != 1 || next->result()->type().shape != anchor->type().shape)
       return end;
     int reads = 0;
-    for (const Value* operand : next->operands()) reads += operand == end;
+    for (const Value* operand : next->operands()) {
+      if (operand == end) {
+        ++reads;
+      } else if (operand && reads_an_anchor(operand)) {
+        return end;  // e.g. a division by another reduction, which may not be materialized yet
+      }
+    }
     if (reads != 1) return end;
     end = next->result();
   }

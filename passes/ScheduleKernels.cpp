@@ -87,13 +87,15 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
     for (const DomainAxis& a : domain) s.order.push_back(a.name);
   bool block = !reduction.empty() && vec && lanes >= 2 && const_at_least(vec->extent, 2 * lanes);
   int64_t vec_chunk = block ? 2 * lanes : lanes;
+  const DomainAxis* rows = block ? row_axis(spatial, vec) : nullptr;
   // The parallel axis: the outermost whose loop has work for every thread twice over (the vectorized
-  // axis counts its vector chunks), else the outermost.
+  // axis counts its vector chunks) or that is the symbolic row axis (matmul's i: many rows is where the
+  // work is, and one fork per kernel beats one per row block), else the outermost.
   const DomainAxis* par = nullptr;
   int64_t enough = std::max<int64_t>(4, 2 * target.cores);
   for (const DomainAxis* a : spatial) {
     if (par) break;
-    if (a != vec && const_at_least(a->extent, enough)) par = a;
+    if (a != vec && (const_at_least(a->extent, enough) || (a == rows && !a->extent.is_const()))) par = a;
     if (a == vec && const_at_least(a->extent, enough * vec_chunk)) par = a;
   }
   if (!par && !spatial.empty() && spatial[0] != vec) par = spatial[0];
@@ -101,8 +103,7 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
     if (block) {
       // Rows of another spatial axis join the register block: rows x 2 vector accumulators, up to 8 rows
       // with 32 vector registers (AVX-512), else 4. LLVM unrolls the constant inner loops itself.
-      if (const DomainAxis* rows = row_axis(spatial, vec))
-        s.tile.push_back({rows->name, block_rows(rows->extent, lanes >= 16 ? 8 : 4)});
+      if (rows) s.tile.push_back({rows->name, block_rows(rows->extent, lanes >= 16 ? 8 : 4)});
       s.tile.push_back({vec->name, 2 * lanes});
     }
     s.vectorize = {{vec->name, lanes}};
