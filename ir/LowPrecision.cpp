@@ -204,6 +204,19 @@ std::optional<uint8_t> low_precision_from_text(DType dtype, float value) {
   return float_to_minifloat(format, value, false);
 }
 
+std::optional<MiniFloatLayout> minifloat_layout(DType dtype) {
+  if (!is_low_precision_float(dtype) || dtype == DType::F8E8M0) return std::nullopt;
+  MiniFloat format = minifloat_format(dtype);
+  MiniFloatLayout layout;
+  layout.exponent_bits = format.exponent_bits;
+  layout.mantissa_bits = format.mantissa_bits;
+  layout.bias = format.bias;
+  layout.ieee = format.specials == Specials::Ieee;
+  layout.finite_only = format.specials == Specials::FiniteOnly;
+  layout.fnuz = format.specials == Specials::Fnuz;
+  return layout;
+}
+
 bool is_low_precision_int(DType dtype) {
   return dtype == DType::I4 || dtype == DType::U4 || dtype == DType::I2 || dtype == DType::U2;
 }

@@ -52,6 +52,21 @@ uint8_t int_to_low_precision(DType dtype, int64_t value);
 /// except NaN payloads other than the canonical one.
 std::optional<uint8_t> low_precision_from_text(DType dtype, float value);
 
+/// The bit layout of a float8/float4 type: a sign bit above `exponent_bits` and `mantissa_bits`, the
+/// exponent biased by `bias`, and which encodings are special (at most one flag is set; none for E2M1).
+struct MiniFloatLayout {
+  int exponent_bits = 0;
+  int mantissa_bits = 0;
+  int bias = 0;
+  bool ieee = false;         ///< all-ones exponent: inf (mantissa 0) or NaN (E5M2)
+  bool finite_only = false;  ///< no inf; all-ones exponent and mantissa is NaN (E4M3FN)
+  bool fnuz = false;         ///< no inf, no negative zero; 0x80 is the only NaN (the FNUZ types)
+};
+
+/// The layout of F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ or F4E2M1; nullopt for other dtypes (E8M0 has
+/// neither sign nor mantissa).
+std::optional<MiniFloatLayout> minifloat_layout(DType dtype);
+
 /// I4, U4, I2 or U2.
 bool is_low_precision_int(DType dtype);
 

@@ -42,7 +42,8 @@ bool admits_storage_dtype(OpKind kind, DType dtype) {
     case OpKind::Slice:
     case OpKind::Gather:
     case OpKind::Expand:
-    case OpKind::Tile: return dtype != DType::String;
+    case OpKind::Tile:
+    case OpKind::Kernel: return dtype != DType::String;  // fused casts and moves of low-precision values
     default: return false;
   }
 }

@@ -9,6 +9,9 @@
 //   lstm: i = f(Wi x + Ri h + Pi . c + b), f = f(... + Pf . c) (1 - i with input_forget), g = g(Wc x + Rc h + b),
 //         c = f . c + i . g, o = f(Wo x + Ro h + Po . c_new + b), h = o . h(c)
 // with every pre-activation clipped to [-clip, clip] when clip > 0.
+// sequence_lens (forward direction only): step t updates the state of the rows with t < len and leaves
+// the others as they were; Y is zero past a row's length. Lengths outside [0, seq] (an interpreter error)
+// act as clamped to that range. A reverse direction would read each row from its own last step: not done.
 #include "passes/DecomposeRecurrent.h"
 
 #include <algorithm>
@@ -31,7 +34,6 @@ class Unroll {
 
   /// Reads the attributes; false when the op is not one this unroller handles.
   bool accept() {
-    if (op_.operand(kSeqLens)) return false;
     const AttrReader attrs = op_.attr();
     if (!attrs.floats("activation_alpha").empty() || !attrs.floats("activation_beta").empty()) return false;
     gates_ = op_.kind() == OpKind::Lstm ? 4 : op_.kind() == OpKind::Gru ? 3 : 1;
@@ -39,6 +41,7 @@ class Unroll {
     std::string direction = attrs.s("direction");
     dirs_ = direction == "bidirectional" ? 2 : 1;
     reverse_only_ = direction == "reverse";
+    if (op_.operand(kSeqLens) && (dirs_ != 1 || reverse_only_)) return false;
     batch_first_ = attrs.i("layout") == 1;
     clip_ = attrs.f("clip");
     std::vector<std::string> defaults = op_.kind() == OpKind::Lstm ? std::vector<std::string>{"sigmoid", "tanh", "tanh"}
@@ -73,13 +76,21 @@ class Unroll {
       xs.push_back(r_.op(OpKind::Reshape, {slice(x, t, t + 1, 0)}, {{"shape", Shape{batch_, input_}}}));
     std::vector<std::vector<Value*>> ys(seq_, std::vector<Value*>(dirs_));
     std::vector<Value*> last_h, last_c;
+    Value* lens = op_.operand(kSeqLens);
+    if (lens) lens = r_.op(OpKind::Reshape, {lens}, {{"shape", Shape{batch_, 1}}});
     for (int64_t d = 0; d < dirs_; ++d) {
       Direction dir = direction(d, h0, c0);
       bool reverse = reverse_only_ || d == 1;
       for (int64_t s = 0; s < seq_; ++s) {
         int64_t t = reverse ? seq_ - 1 - s : s;
-        step(dir, xs[t]);
-        ys[t][d] = r_.op(OpKind::Unsqueeze, {dir.h}, {{"axes", std::vector<int64_t>{0, 1}}});
+        Value* y = nullptr;
+        if (lens) {
+          y = masked_step(dir, xs[t], lens, t);
+        } else {
+          step(dir, xs[t]);
+          y = dir.h;
+        }
+        ys[t][d] = r_.op(OpKind::Unsqueeze, {y}, {{"axes", std::vector<int64_t>{0, 1}}});
       }
       last_h.push_back(r_.op(OpKind::Unsqueeze, {dir.h}, {{"axes", std::vector<int64_t>{0}}}));
       if (dir.c) last_c.push_back(r_.op(OpKind::Unsqueeze, {dir.c}, {{"axes", std::vector<int64_t>{0}}}));
@@ -165,6 +176,18 @@ class Unroll {
     Value* pre = gemm_bt(x, dir.w, add(dir.wb, dir.rb));
     if (dir.h) pre = gemm_bt(dir.h, dir.r, pre);
     dir.h = act(dir, 0, pre);
+  }
+
+  /// A step whose state updates only rows with t < lens ([B, 1]); returns Y's slice (zero past the length).
+  Value* masked_step(Direction& dir, Value* x, Value* lens, int64_t t) {
+    Value* active = r_.op(OpKind::Less, {r_.scalar(static_cast<double>(t), lens->type().dtype), lens});
+    Value* zero = r_.scalar(0.0, dtype_);
+    Value *h = dir.h, *c = dir.c;
+    step(dir, x);
+    Value* y = r_.op(OpKind::Where, {active, dir.h, zero});
+    dir.h = r_.op(OpKind::Where, {active, dir.h, h ? h : zero});
+    if (dir.c) dir.c = r_.op(OpKind::Where, {active, dir.c, c ? c : zero});
+    return y;
   }
 
   void lstm_step(Direction& dir, Value* x) {

@@ -8,9 +8,33 @@
 namespace tessel::fusion {
 namespace {
 
+// Low-precision values enter kernels only through the ops that accept them (ir/OpTable.cpp), which move
+// their bytes or cast them (the loop IR spells the conversions out, ir/loop/LowPrecisionExpr.h); strings
+// never do.
+bool moves_or_converts(OpKind kind) {
+  switch (kind) {
+    case OpKind::Cast:
+    case OpKind::Reshape:
+    case OpKind::Transpose:
+    case OpKind::Concat:
+    case OpKind::Split:
+    case OpKind::Slice:
+    case OpKind::Gather:
+    case OpKind::Expand:
+    case OpKind::Squeeze:
+    case OpKind::Unsqueeze:
+    case OpKind::Tile:
+    case OpKind::ShapeOf: return true;
+    default: return false;
+  }
+}
+
 bool touches_storage_dtype(const Op& op) {
-  auto storage = [](const Value* value) {
-    return value && (value->type().dtype == DType::String || is_low_precision(value->type().dtype));
+  bool low_precision_ok = moves_or_converts(op.kind());
+  auto storage = [&](const Value* value) {
+    if (!value) return false;
+    DType dtype = value->type().dtype;
+    return dtype == DType::String || (is_low_precision(dtype) && !low_precision_ok);
   };
   return std::any_of(op.operands().begin(), op.operands().end(), storage) ||
          std::any_of(op.results().begin(), op.results().end(), storage);

@@ -20,7 +20,7 @@ enum class OpClass {
   Conv,         ///< conv, conv_transpose
   Pool,         ///< max_pool, avg_pool
   Opaque,       ///< recurrent, ml, scatter, range, shape_of: a kernel of its own, nothing fused with it
-  Sealed,       ///< kernels, and ops on string/low-precision tensors: left in @main as they are
+  Sealed,       ///< kernels, string ops, low-precision ops other than casts and moves: left in @main
 };
 
 OpClass op_class(const Op& op);

@@ -306,9 +306,7 @@ Status check_lowerable(const Op& op) {
     case OpFamily::Pool:
     case OpFamily::Reduce:
     case OpFamily::Norm: return Status::success();
-    case OpFamily::Unary:
-      if (op.kind() != OpKind::Bitcast) return Status::success();
-      return op_error(op, "has no loop lowering: the loop IR has no bit reinterpretation yet");
+    case OpFamily::Unary: return Status::success();  // bitcast is a loop-IR reinterpret
     case OpFamily::Shape: return Status::success();
     case OpFamily::Ml:
       if (op.kind() == OpKind::TreeEnsemble || op.kind() == OpKind::PairwiseCoupling) return Status::success();

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "ir/Saturate.h"
+#include "ir/loop/LowPrecisionExpr.h"
 #include "ir/loop/Transforms.h"
 #include "passes/LowerImpl.h"
 
@@ -79,6 +80,27 @@ Expr python_mod(const Expr& a, const Expr& b) {
   return select(eq(r, zero), select(b < zero, float_imm(-0.0, c), zero), fix);
 }
 
+/// `x` (in its compute dtype) cast to compute dtype `to` with the tensor IR's rules; f16/bf16 round.
+Expr compute_cast(const Expr& x, DType to) {
+  if (x->type.elem == to) return x;
+  return round_to(to, cast(Type{compute_dtype(to)}, compute_dtype(to) == to ? x : cast(Type{to}, x)));
+}
+
+/// A cast from or to a low-precision dtype, as the interpreter does it: low-precision values widen to
+/// f32 (floats) or a small integer holding them exactly; integer targets wrap what the source gives as
+/// i64; float targets round from f32 (ir/loop/LowPrecisionExpr.h spells the bits out).
+Expected<Expr> low_precision_cast(const Op& op, Expr x, DType to) {
+  DType from = x->type.elem;
+  if (is_low_precision_float(from)) x = low_precision_float_to_f32(x);
+  if (is_low_precision_int(from)) x = low_precision_int_value(x);
+  if (!is_low_precision(to)) return compute_cast(x, to);
+  if (is_low_precision_int(to)) return i64_to_low_precision_int(to, compute_cast(x, DType::I64));
+  AttrReader attrs = op.attr();
+  auto rounding = parse_e8m0_rounding(attrs.s("round_mode"));
+  if (!rounding) return op_error(op, "has round_mode \"" + attrs.s("round_mode") + "\"; expected up, down or nearest");
+  return f32_to_low_precision_float(to, compute_cast(x, DType::F32), attrs.i("saturate") != 0, *rounding);
+}
+
 }  // namespace
 
 Expected<Expr> Inliner::value_at(const Value* v, const std::vector<Expr>& index) {
@@ -117,7 +139,8 @@ Expected<Expr> Inliner::op_at(const Op& op, const Value* v, const std::vector<Ex
       TESSEL_ASSIGN(Expr x, value_at(op.operand(0), index));
       DType to = op.attr().type("to");
       if (x->type.elem == to) return x;
-      return round_to(to, cast(Type{compute_dtype(to)}, compute_dtype(to) == to ? x : cast(Type{to}, x)));
+      if (is_low_precision(x->type.elem) || is_low_precision(to)) return low_precision_cast(op, x, to);
+      return compute_cast(x, to);
     }
     case OpFamily::Shape: return shape_op_at(op, v, index);
     default: return op_error(op, "is an anchor that was not materialized (internal lowering error)");
@@ -131,6 +154,7 @@ Expected<Expr> Inliner::constant_at(const Op& op, const std::vector<Expr>& index
   DType dtype = tensor->dtype();
   DType c = compute_dtype(dtype);
   if (tensor->numel() == 1) {
+    if (is_low_precision(dtype)) return int_imm(tensor->data<uint8_t>()[0], dtype);  // the raw byte
     if (is_float(dtype)) return float_imm(tensor->get_double(0), c);
     return int_imm(tensor->get_int(0), c);
   }
@@ -194,6 +218,11 @@ Expected<Expr> Inliner::unary_at(const Op& op, const std::vector<Expr>& index) {
     case OpKind::Acosh: r = fn(Intrinsic::Acosh); break;
     case OpKind::Atanh: r = fn(Intrinsic::Atanh); break;
     case OpKind::Not: r = fn(Intrinsic::Not); break;
+    case OpKind::Bitcast: {  // the bits of the stored value, not of its compute form
+      DType to = op.attr().type("to");
+      Expr bits = reinterpret(Type{to}, c == dtype ? x : cast(Type{dtype}, x));
+      return compute_dtype(to) == to ? bits : cast(Type{compute_dtype(to)}, bits);
+    }
     case OpKind::IsNan: return fn(Intrinsic::IsNan);
     case OpKind::IsInf: {
       bool neg = op.attr().i("detect_negative") != 0, pos = op.attr().i("detect_positive") != 0;

@@ -42,18 +42,20 @@ llvm::Value* Emitter::splat_if_vector(llvm::Value* scalar, int lanes) {
 llvm::Value* Emitter::round_to(DType dtype, llvm::Value* value) {
   llvm::Type* type = value->getType();
   auto lanes = [&](llvm::Type* scalar) -> llvm::Type* {
-    if (auto* v = llvm::dyn_cast<llvm::FixedVectorType>(type)) return llvm::FixedVectorType::get(scalar, v->getNumElements());
+    if (auto* v = llvm::dyn_cast<llvm::FixedVectorType>(type))
+      return llvm::FixedVectorType::get(scalar, v->getNumElements());
     return scalar;
   };
-  if (dtype == DType::F16) return builder_.CreateFPExt(builder_.CreateFPTrunc(value, lanes(builder_.getHalfTy())), type);
+  if (dtype == DType::F16)
+    return builder_.CreateFPExt(builder_.CreateFPTrunc(value, lanes(builder_.getHalfTy())), type);
   if (dtype != DType::BF16) return value;
   // Round to nearest even on the top 16 bits; NaN stays a (quiet) NaN.
   llvm::Type* int_type = lanes(builder_.getInt32Ty());
   auto constant = [&](uint32_t v) { return llvm::ConstantInt::get(int_type, v); };
   llvm::Value* bits = builder_.CreateBitCast(value, int_type);
   llvm::Value* odd = builder_.CreateAnd(builder_.CreateLShr(bits, constant(16)), constant(1));
-  llvm::Value* rounded = builder_.CreateAnd(builder_.CreateAdd(bits, builder_.CreateAdd(odd, constant(0x7fff))),
-                                            constant(0xffff0000u));
+  llvm::Value* rounded =
+      builder_.CreateAnd(builder_.CreateAdd(bits, builder_.CreateAdd(odd, constant(0x7fff))), constant(0xffff0000u));
   llvm::Value* quiet = builder_.CreateAnd(builder_.CreateOr(bits, constant(0x00400000u)), constant(0xffff0000u));
   llvm::Value* is_nan = builder_.CreateFCmpUNO(value, value);
   return builder_.CreateBitCast(builder_.CreateSelect(is_nan, quiet, rounded), type);
@@ -123,6 +125,14 @@ Expected<llvm::Value*> Emitter::expr(const loop::Expr& e) {
       TESSEL_ASSIGN(llvm::Value * x, expr(e->arg(0)));
       return cast(e->arg(0)->type, e->type, x);
     }
+    case ExprKind::Reinterpret: {
+      // Through the memory representations, where the bits are (f16 as half, bf16 as i16, bool as i8):
+      // the same conversions that loads and stores make, so a bool result is bits != 0.
+      TESSEL_ASSIGN(llvm::Value * x, expr(e->arg(0)));
+      llvm::Type* bits = mem_type(e->type.elem);
+      if (e->type.lanes > 1) bits = llvm::FixedVectorType::get(bits, e->type.lanes);
+      return from_memory(e->type.elem, builder_.CreateBitCast(to_memory(e->arg(0)->type.elem, x), bits));
+    }
     case ExprKind::Load: return load(*e);
     case ExprKind::Ramp: {
       TESSEL_ASSIGN(llvm::Value * base, expr(e->arg(0)));
@@ -130,7 +140,8 @@ Expected<llvm::Value*> Emitter::expr(const loop::Expr& e) {
       int lanes = e->type.lanes;
       std::vector<llvm::Constant*> steps;
       for (int i = 0; i < lanes; ++i) steps.push_back(llvm::ConstantInt::get(base->getType(), i));
-      llvm::Value* offsets = builder_.CreateMul(llvm::ConstantVector::get(steps), builder_.CreateVectorSplat(lanes, stride));
+      llvm::Value* offsets =
+          builder_.CreateMul(llvm::ConstantVector::get(steps), builder_.CreateVectorSplat(lanes, stride));
       return builder_.CreateAdd(builder_.CreateVectorSplat(lanes, base), offsets);
     }
     case ExprKind::Broadcast: {
@@ -267,7 +278,8 @@ llvm::Value* Emitter::libm_call(const char* name, llvm::Value* x, llvm::Value* y
   llvm::Value* result = llvm::PoisonValue::get(type);
   for (unsigned i = 0; i < vec->getNumElements(); ++i) {
     llvm::Value* xi = builder_.CreateExtractElement(x, i);
-    llvm::Value* r = y ? builder_.CreateCall(fn, {xi, builder_.CreateExtractElement(y, i)}) : builder_.CreateCall(fn, {xi});
+    llvm::Value* r =
+        y ? builder_.CreateCall(fn, {xi, builder_.CreateExtractElement(y, i)}) : builder_.CreateCall(fn, {xi});
     result = builder_.CreateInsertElement(result, r, i);
   }
   return result;
@@ -326,8 +338,8 @@ llvm::Value* Emitter::int_call(Intrinsic fn, DType dtype, llvm::Value* x, llvm::
     case Intrinsic::Pow: {
       // Integer pow in the runtime (tessel_ipow), lane by lane.
       llvm::Type* i64 = builder_.getInt64Ty();
-      llvm::FunctionCallee ipow = runtime_function(
-          "tessel_ipow", llvm::FunctionType::get(i64, {i64, i64, builder_.getInt32Ty()}, false));
+      llvm::FunctionCallee ipow =
+          runtime_function("tessel_ipow", llvm::FunctionType::get(i64, {i64, i64, builder_.getInt32Ty()}, false));
       auto one_lane = [&](llvm::Value* a, llvm::Value* b) {
         llvm::Value* wide_a = builder_.CreateIntCast(a, i64, is_signed_integer(dtype));
         llvm::Value* wide_b = builder_.CreateIntCast(b, i64, is_signed_integer(y_dtype));

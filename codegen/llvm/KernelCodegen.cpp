@@ -27,10 +27,11 @@ namespace {
 
 Status check_dtypes(const loop::Kernel& kernel) {
   for (const loop::Buffer& buffer : kernel.buffers) {
-    if (is_low_precision(buffer.dtype) || buffer.dtype == DType::String)
+    // Low-precision buffers hold one byte per element (i8); the loop IR converts them with integer code.
+    if (buffer.dtype == DType::String)
       return make_error("kernel {}: buffer '{}' has dtype {}, which has no compiled arithmetic", kernel.name,
                         buffer.name, dtype_name(buffer.dtype))
-          .with_hint("storage-only dtypes are cast to a compute dtype before any kernel; run the interpreter backend");
+          .with_hint("string ops stay outside kernels; run the interpreter backend");
   }
   return Status::success();
 }

@@ -1,6 +1,7 @@
 // The loop evaluator: a tree-walking interpreter of loop IR. Values are vectors of lanes (ScalarOps.h);
 // variables live on a scope stack; buffers are the kernel's tensors plus allocations on a stack. The
-// first error (out-of-bounds access, unbound variable) stops execution and is returned.
+// first error (out-of-bounds access, unbound variable) stops execution and is returned. Low-precision
+// buffers are read and written as raw bytes.
 #include "ir/loop/Evaluator.h"
 
 #include <fmt/format.h>
@@ -102,6 +103,13 @@ Val Machine::eval(const Expr& expr) {
         out.lanes[i] = detail::cast_lane(v.type.elem, e.type.elem, v.lanes[i]);
       return out;
     }
+    case ExprKind::Reinterpret: {
+      Val v = eval(e.arg(0));
+      Val out{e.type, std::vector<Lane>(v.lanes.size())};
+      for (size_t i = 0; i < v.lanes.size(); ++i)
+        out.lanes[i] = detail::reinterpret_lane(v.type.elem, e.type.elem, v.lanes[i]);
+      return out;
+    }
     case ExprKind::Load: return eval_load(e);
     case ExprKind::Ramp: {
       Val base = eval(e.arg(0)), stride = eval(e.arg(1));
@@ -128,6 +136,7 @@ Val Machine::eval(const Expr& expr) {
 
 Lane Machine::read(Storage& b, int64_t index) const {
   if (!b.tensor) return b.local[static_cast<size_t>(index)];
+  if (is_low_precision(b.dtype)) return Lane{b.tensor->data<uint8_t>()[index], 0};  // the raw byte
   if (is_float(b.dtype)) return Lane{0, b.tensor->get_double(index)};
   return Lane{b.tensor->get_int(index), 0};
 }
@@ -135,6 +144,8 @@ Lane Machine::read(Storage& b, int64_t index) const {
 void Machine::write(Storage& b, int64_t index, Lane v) {
   if (!b.tensor) {
     b.local[static_cast<size_t>(index)] = v;
+  } else if (is_low_precision(b.dtype)) {
+    b.tensor->data<uint8_t>()[index] = static_cast<uint8_t>(v.i);
   } else if (is_float(b.dtype)) {
     b.tensor->set_double(index, v.f);
   } else {

@@ -78,6 +78,11 @@ Expr select(Expr cond, Expr then_value, Expr else_value) {
 
 Expr cast(Type type, Expr value) { return make(ExprKind::Cast, type, {std::move(value)}); }
 
+Expr reinterpret(Type type, Expr value) {
+  assert(type.lanes == value->type.lanes && dtype_size(type.elem) == dtype_size(value->type.elem));
+  return make(ExprKind::Reinterpret, type, {std::move(value)});
+}
+
 Expr load(std::string buffer, DType elem, Expr index) {
   Type type{elem, index->type.lanes};
   auto e = make(ExprKind::Load, type, {std::move(index)});

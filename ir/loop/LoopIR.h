@@ -11,6 +11,11 @@
 //   dividend (C), both give 0 for a zero divisor, and INT_MIN / -1 wraps to INT_MIN. Float Mod is fmod.
 // - Float min/max propagate NaN. f16/bf16 arithmetic computes in float and rounds per operation.
 // - Cast follows the tensor IR's cast: float->int truncates and saturates (NaN -> 0), x->bool is x != 0.
+// - Reinterpret keeps the bits of each lane and changes the type to one of the same byte size (bool is one
+//   byte; a bool result is normalized to x != 0, as the tensor IR's bitcast).
+// - The low-precision storage dtypes (float8, float4, 4-/2-bit integers; one byte per element) appear only
+//   as loads, stores, immediates and reinterpret operands; their lanes hold the raw byte. Conversions to and
+//   from them are spelled out in loop IR (ir/loop/LowPrecisionExpr.h).
 // - A binary operation takes operands of one type; a vector operand and a scalar do not mix (broadcast).
 // - Loads and stores index buffers in elements, row-major; out-of-bounds accesses are errors.
 // - Loop kinds only say how iterations may be executed; every kind means "for each i in [min, min+extent)".
@@ -75,7 +80,7 @@ enum class Intrinsic {
   Pow,
 };
 
-enum class ExprKind { IntImm, FloatImm, Var, Binary, Select, Cast, Load, Ramp, Broadcast, Call };
+enum class ExprKind { IntImm, FloatImm, Var, Binary, Select, Cast, Load, Ramp, Broadcast, Call, Reinterpret };
 
 struct ExprNode;
 /// Expressions are immutable and shared.
@@ -89,7 +94,8 @@ struct ExprNode {
   std::string name;               ///< Var name; Load buffer
   BinOp op = BinOp::Add;          ///< Binary
   Intrinsic fn = Intrinsic::Neg;  ///< Call
-  std::vector<Expr> args;         ///< Binary a,b; Select c,t,f; Cast x; Load index; Ramp base,stride; Broadcast v; Call
+  /// Binary a,b; Select c,t,f; Cast/Reinterpret x; Load index; Ramp base,stride; Broadcast v; Call
+  std::vector<Expr> args;
 
   const Expr& arg(size_t i) const { return args[i]; }
 };
@@ -104,6 +110,8 @@ Expr var(std::string name, Type type = i64_type());
 Expr binary(BinOp op, Expr a, Expr b);
 Expr select(Expr cond, Expr then_value, Expr else_value);
 Expr cast(Type type, Expr value);
+/// The bits of `value` read as `type` (same lanes, same element byte size).
+Expr reinterpret(Type type, Expr value);
 /// buffer[index] with element dtype `elem`; the result has the index's lanes.
 Expr load(std::string buffer, DType elem, Expr index);
 Expr ramp(Expr base, Expr stride, int lanes);

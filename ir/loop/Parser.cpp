@@ -452,7 +452,7 @@ class Parser {
     Token name_token = tok_;
     TESSEL_ASSIGN(std::string name, ident("an expression"));
     if (at("[")) return load_expr(name);
-    if (name == "cast" && at("<")) return cast_expr();
+    if ((name == "cast" || name == "reinterpret") && at("<")) return cast_expr(name == "reinterpret");
     if (at("(")) return call_expr(name);
     auto it = vars.find(name);
     if (it != vars.end()) return var(name, it->second);
@@ -479,7 +479,8 @@ class Parser {
     return load(name, it->second, index);
   }
 
-  Expected<Expr> cast_expr() {
+  // cast<T>(x), or reinterpret<T>(x), which also keeps the element size.
+  Expected<Expr> cast_expr(bool bits) {
     advance();
     TESSEL_ASSIGN(std::string type_text, ident("a type"));
     auto type = parse_type_name(type_text);
@@ -488,8 +489,12 @@ class Parser {
     TESSEL_TRY(expect("("));
     TESSEL_ASSIGN(Expr value, expr());
     TESSEL_TRY(expect(")"));
-    if (value->type.lanes != type->lanes) return error("a cast keeps the lane count (" + value->type.str() + ")");
-    return cast(*type, value);
+    std::string what = bits ? "a reinterpret" : "a cast";
+    if (value->type.lanes != type->lanes) return error(what + " keeps the lane count (" + value->type.str() + ")");
+    if (!bits) return cast(*type, value);
+    if (dtype_size(type->elem) != dtype_size(value->type.elem) || type->elem == DType::String)
+      return error("a reinterpret keeps the element size (" + value->type.str() + " to " + type->str() + ")");
+    return reinterpret(*type, value);
   }
 
   Expected<Expr> call_expr(const std::string& name) {

@@ -89,6 +89,7 @@ std::string print(const Expr& expr) {
       return fmt::format("{}({}, {})", binop_name(e.op), print(e.arg(0)), print(e.arg(1)));
     case ExprKind::Select: return fmt::format("select({}, {}, {})", print(e.arg(0)), print(e.arg(1)), print(e.arg(2)));
     case ExprKind::Cast: return fmt::format("cast<{}>({})", e.type.str(), print(e.arg(0)));
+    case ExprKind::Reinterpret: return fmt::format("reinterpret<{}>({})", e.type.str(), print(e.arg(0)));
     case ExprKind::Load: return fmt::format("{}[{}]", e.name, print(e.arg(0)));
     case ExprKind::Ramp: return fmt::format("ramp({}, {}, {})", print(e.arg(0)), print(e.arg(1)), e.int_value);
     case ExprKind::Broadcast: return fmt::format("broadcast({}, {})", print(e.arg(0)), e.int_value);

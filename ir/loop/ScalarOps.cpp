@@ -3,6 +3,7 @@
 // the tensor IR's saturating casts.
 #include "ir/loop/ScalarOps.h"
 
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -102,7 +103,7 @@ Lane normalize(Lane v, DType d) {
     case DType::U16: return int_lane(static_cast<uint16_t>(v.i));
     case DType::U32: return int_lane(static_cast<uint32_t>(v.i));
     case DType::Bool: return int_lane(v.i != 0);
-    default: return int_lane(v.i);
+    default: return is_low_precision(d) ? int_lane(static_cast<uint8_t>(v.i)) : int_lane(v.i);  // the raw byte
   }
 }
 
@@ -199,6 +200,35 @@ Lane cast_lane(DType from, DType to, Lane v) {
     return normalize(float_lane(value), to);
   }
   return normalize(v, to);
+}
+
+namespace {
+
+// The bits of a lane, zero-extended (floats hold values of their dtype, so the 16-bit ones convert exactly).
+uint64_t lane_bits(DType d, Lane v) {
+  switch (d) {
+    case DType::F32: return std::bit_cast<uint32_t>(static_cast<float>(v.f));
+    case DType::F64: return std::bit_cast<uint64_t>(v.f);
+    case DType::F16: return float_to_half(static_cast<float>(v.f));
+    case DType::BF16: return float_to_bf16(static_cast<float>(v.f));
+    default: break;
+  }
+  uint64_t bits = static_cast<uint64_t>(v.i);
+  size_t size = dtype_size(d);
+  return size >= 8 ? bits : bits & ((uint64_t{1} << (size * 8)) - 1);
+}
+
+}  // namespace
+
+Lane reinterpret_lane(DType from, DType to, Lane v) {
+  uint64_t bits = lane_bits(from, v);
+  switch (to) {
+    case DType::F32: return float_lane(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+    case DType::F64: return float_lane(std::bit_cast<double>(bits));
+    case DType::F16: return float_lane(half_to_float(static_cast<uint16_t>(bits)));
+    case DType::BF16: return float_lane(bf16_to_float(static_cast<uint16_t>(bits)));
+    default: return normalize(int_lane(static_cast<int64_t>(bits)), to);
+  }
 }
 
 Lane imm_lane(const ExprNode& e) {

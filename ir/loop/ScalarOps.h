@@ -15,11 +15,14 @@ struct Lane {
   double f = 0;
 };
 
-/// Wraps an integer to `dtype`'s width (bool: != 0), or rounds a float to `dtype`.
+/// Wraps an integer to `dtype`'s width (bool: != 0; low-precision dtypes: the raw byte), or rounds a float
+/// to `dtype`.
 Lane normalize(Lane v, DType dtype);
 Lane binary_lane(BinOp op, DType dtype, Lane a, Lane b);
 Lane intrinsic_lane(Intrinsic fn, DType dtype, Lane a, Lane b, DType b_dtype);
 Lane cast_lane(DType from, DType to, Lane v);
+/// The bits of `v` (a `from` lane) as a `to` lane of the same byte size; bool results are bits != 0.
+Lane reinterpret_lane(DType from, DType to, Lane v);
 /// The lane of an immediate.
 Lane imm_lane(const ExprNode& e);
 /// An immediate of `dtype` holding `v`.

@@ -89,6 +89,7 @@ Expr with_args(const Expr& e, std::vector<Expr> args) {
     case ExprKind::Binary: return binary(e->op, args[0], args[1]);
     case ExprKind::Select: return select(args[0], args[1], args[2]);
     case ExprKind::Cast: return cast(e->type.with_lanes(args[0]->type.lanes), args[0]);
+    case ExprKind::Reinterpret: return reinterpret(e->type.with_lanes(args[0]->type.lanes), args[0]);
     case ExprKind::Load: return load(e->name, e->type.elem, args[0]);
     case ExprKind::Ramp: return ramp(args[0], args[1], static_cast<int>(e->int_value));
     case ExprKind::Broadcast: return broadcast(args[0], static_cast<int>(e->int_value));
@@ -146,6 +147,18 @@ Expr simplify(const Expr& e) {
     case ExprKind::Cast:
       if (args[0]->type == e->type) return args[0];
       break;
+    case ExprKind::Reinterpret: {
+      if (args[0]->type == e->type) return args[0];
+      // Bits through bits: only a bool in the middle changes them (to 0/1).
+      const Expr& inner = args[0];
+      if (inner->kind == ExprKind::Reinterpret && inner->type.elem != DType::Bool) {
+        if (inner->arg(0)->type == e->type) return inner->arg(0);
+        return simplify(reinterpret(e->type, inner->arg(0)));
+      }
+      if (inner->kind == ExprKind::Broadcast)  // keeps the broadcast outermost, where vector algebra sees it
+        return broadcast(simplify(reinterpret(e->type.element_of(), inner->arg(0))), e->type.lanes);
+      break;
+    }
     case ExprKind::Ramp:
       if (is_const_int(args[1], 0)) return broadcast(args[0], static_cast<int>(e->int_value));
       break;
