@@ -8,7 +8,8 @@ same seed), so it is the model the fixture's model.onnx was exported from. Each 
 latency over repeated runs (about --seconds per cell) turned into rows per second. All runtimes get the
 same thread count (--threads; scikit-learn's n_jobs, onnxruntime's intra-op threads, tl2cgen's nthread,
 tessel bench --threads). For tree models Tessel is run with each lowering strategy
-(TESSEL_TREE_STRATEGY=branch / tensorized) and with the cost model's choice (auto).
+(TESSEL_TREE_STRATEGY=branch / tensorized / gemm / tensorized-quantized) and with the cost model's choice
+(auto); a strategy that refuses a model (gemm on MIN/MAX ensembles or too large path matrices) shows `-`.
 
     pip install scikit-learn skl2onnx onnxruntime onnx treelite tl2cgen
     python3 bench/ml_bench.py [--tessel build/tools/tessel] [--threads 1 2] [--only NAME ...]
@@ -147,9 +148,9 @@ def main() -> None:
     args = parser.parse_args()
 
     names = [n for n in sorted(TREES) + OTHERS if not args.only or n in args.only]
-    header = ("| model | rows | threads | tessel (auto) | tessel branch | tessel tensorized | scikit-learn | "
-              "onnxruntime | tl2cgen | vs sklearn | vs ort | vs tl2cgen |")
-    lines = [header, "|" + "---|" * 12]
+    header = ("| model | rows | threads | tessel (auto) | tessel branch | tessel tensorized | tessel gemm | "
+              "tessel tensorized-quantized | scikit-learn | onnxruntime | tl2cgen | vs sklearn | vs ort | vs tl2cgen |")
+    lines = [header, "|" + "---|" * 14]
     print(header, flush=True)
     from threadpoolctl import threadpool_limits
 
@@ -166,6 +167,9 @@ def main() -> None:
                 auto = tessel_rate(args.tessel, model, batch, threads, "auto", args.seconds)
                 branch = tessel_rate(args.tessel, model, batch, threads, "branch", args.seconds) if tree else None
                 tensor = tessel_rate(args.tessel, model, batch, threads, "tensorized", args.seconds) if tree else None
+                gemm = tessel_rate(args.tessel, model, batch, threads, "gemm", args.seconds) if tree else None
+                quantized = (tessel_rate(args.tessel, model, batch, threads, "tensorized-quantized", args.seconds)
+                             if tree else None)
                 with threadpool_limits(limits=threads):
                     sk = batch / time_call(lambda: predict(x), args.seconds)
                 ort = ort_rate(model, x, threads, args.seconds)
@@ -175,7 +179,7 @@ def main() -> None:
                     dmat = tl2cgen.DMatrix(x)
                     tl = batch / time_call(lambda: predictor.predict(dmat), args.seconds)
                 row = (f"| {name} | {batch} | {threads} | {fmt_rate(auto)} | {fmt_rate(branch)} | {fmt_rate(tensor)} | "
-                       f"{fmt_rate(sk)} | {fmt_rate(ort)} | {fmt_rate(tl)} | {ratio(auto, sk)} | {ratio(auto, ort)} | "
+                       f"{fmt_rate(gemm)} | {fmt_rate(quantized)} | {fmt_rate(sk)} | {fmt_rate(ort)} | {fmt_rate(tl)} | {ratio(auto, sk)} | {ratio(auto, ort)} | "
                        f"{ratio(auto, tl)} |")
                 lines.append(row)
                 print(row, flush=True)

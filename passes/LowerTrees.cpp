@@ -8,6 +8,9 @@
 //     acc = acc / trees (AVERAGE) + base_values; post_transform; store f32(acc[j]) at (row, j)
 //   }
 //
+// The gemm strategy (LowerTreesGemm.cpp) computes the leaves of a block of rows at once, then runs the
+// same per-row epilogue (tree_row) for each row of the block.
+//
 // Everything matches the interpreter (ir/ops/Ml.cpp) operation for operation: features compare against
 // the f32-rounded threshold (in f32 for f32 X, in f64 otherwise), NaN follows missing_value_tracks_true,
 // scores add in f64 in tree order, MIN / MAX use the interpreter's std::min / std::max and score 0 for a
@@ -157,36 +160,44 @@ Expected<std::vector<Stmt>> finalize_row(const Model& model, const TreeRow& row,
 }
 
 /// The whole nest: the row loop around score buffers, traversal and finalization.
-Expected<Stmt> tree_nest(const Op& op, const Model& model, trees::Strategy strategy, Inliner& inliner,
+Expected<Stmt> tree_nest(const Op& op, const Model& model, trees::StrategySpec spec, Inliner& inliner,
                          const Schedule& schedule, const StoreFn& store_result) {
+  trees::Strategy strategy = spec.strategy;
+  if (strategy == trees::Strategy::Gemm) return gemm_nest(op, model, inliner, schedule, store_result);
   const Value* x = op.operand(0);
   TreeRow row{var("d0")};
+  std::vector<Stmt> fill;
+  if (strategy == trees::Strategy::Branch) {
+    BranchEmitter emitter(model, x, inliner, row, is_float(x->type().dtype));
+    for (size_t root : model.roots) {
+      TESSEL_ASSIGN(Stmt tree, emitter.emit(root));
+      fill.push_back(tree);
+    }
+  } else {
+    TESSEL_ASSIGN(Stmt walk, tensorized_traversal(op, model, inliner, row, spec.quantized));
+    fill.push_back(walk);
+  }
+  TESSEL_ASSIGN(Stmt stmt, tree_row(model, row, std::move(fill), store_result));
+  bool parallel = std::find(schedule.parallel.begin(), schedule.parallel.end(), "d0") != schedule.parallel.end();
+  return for_loop("d0", int_imm(0), dim_expr(x->type().shape[0]), parallel ? ForKind::Parallel : ForKind::Serial, stmt);
+}
+
+}  // namespace
+
+Expected<Stmt> tree_row(const Model& model, const TreeRow& row, std::vector<Stmt> fill, const StoreFn& store_result) {
   int64_t targets = model.n_targets;
   std::vector<Stmt> body;
   Stmt zero = store(row.acc, var("tree_j"), f64(0));
   if (model.aggregate == trees::Aggregate::Min || model.aggregate == trees::Aggregate::Max)
     zero = block({zero, store(row.hit, var("tree_j"), bool_imm(false))});
   body.push_back(for_loop("tree_j", int_imm(0), int_imm(targets), ForKind::Serial, zero));
-  if (strategy == trees::Strategy::Branch) {
-    BranchEmitter emitter(model, x, inliner, row, is_float(x->type().dtype));
-    for (size_t root : model.roots) {
-      TESSEL_ASSIGN(Stmt tree, emitter.emit(root));
-      body.push_back(tree);
-    }
-  } else {
-    TESSEL_ASSIGN(Stmt walk, tensorized_traversal(op, model, inliner, row));
-    body.push_back(walk);
-  }
+  for (Stmt& s : fill) body.push_back(std::move(s));
   TESSEL_ASSIGN(std::vector<Stmt> finish, finalize_row(model, row, store_result));
   for (Stmt& s : finish) body.push_back(s);
   Stmt stmt = allocate(kStat, DType::F64, int_imm(2), MemoryKind::Local, block(body));
   stmt = allocate(row.hit, DType::Bool, int_imm(targets), MemoryKind::Local, stmt);
-  stmt = allocate(row.acc, DType::F64, int_imm(targets), MemoryKind::Local, stmt);
-  bool parallel = std::find(schedule.parallel.begin(), schedule.parallel.end(), "d0") != schedule.parallel.end();
-  return for_loop("d0", int_imm(0), dim_expr(x->type().shape[0]), parallel ? ForKind::Parallel : ForKind::Serial, stmt);
+  return allocate(row.acc, DType::F64, int_imm(targets), MemoryKind::Local, stmt);
 }
-
-}  // namespace
 
 Stmt tree_accumulate(const Model& model, const TreeRow& row, const Expr& target, const Expr& weight, const Expr& has) {
   Expr a = load(row.acc, DType::F64, target);
@@ -223,9 +234,9 @@ Expected<Anchor> tree_ensemble_anchor(const Op& op, Inliner& inliner) {
   auto model = trees::read_model(op.attr());
   if (!model) return op_error(op, model.error().str());
   std::string name = op.attr().s("tree_strategy");
-  trees::Strategy strategy = trees::Strategy::Branch;  // no strategy chosen: branch code needs no tables
+  trees::StrategySpec strategy;  // no strategy chosen: branch code needs no tables
   if (!name.empty()) {
-    auto parsed = trees::parse_strategy(name);
+    auto parsed = trees::parse_strategy_spec(name);
     if (!parsed) return op_error(op, parsed.error().str());
     strategy = *parsed;
   }

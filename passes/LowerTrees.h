@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,8 +23,11 @@ enum class Aggregate { Sum, Average, Min, Max };
 enum class Post { None, Softmax, Logistic, SoftmaxZero, Probit };
 
 /// How a tree_ensemble becomes loops: `branch` emits each tree as nested if/else with the thresholds as
-/// immediates; `tensorized` walks all trees level by level, reading node tables (constant buffers).
-enum class Strategy { Branch, Tensorized };
+/// immediates; `tensorized` walks all trees level by level, reading node tables (constant buffers);
+/// `gemm` evaluates every node of a tree at once and finds the leaf with path matrices (Hummingbird's
+/// GEMM form), vectorized over a block of rows. (Tensorized may also compare quantized thresholds:
+/// StrategySpec.)
+enum class Strategy { Branch, Tensorized, Gemm };
 
 struct Node {
   Mode mode = Mode::Leaf;
@@ -45,25 +49,62 @@ struct Model {
   double mean_path = 0;            ///< root-to-leaf path length averaged over leaves and trees
   bool duplicate_targets = false;  ///< some leaf names one target twice
   int64_t leaf_entries = 0;        ///< (target, weight) entries over all leaves
+  int64_t max_internal = 0;        ///< most branch nodes reachable from one root
+  int64_t max_paths = 0;           ///< most root-to-leaf paths of one tree (its leaves, for a tree)
+  int64_t features = 0;            ///< 1 + the largest feature id a branch reads
 };
 
-/// Reads and checks a tree_ensemble's attributes; errors on a cycle or a dangling child.
+/// The model of a tree_ensemble, from the interpreter's parser (ops::tree::build_ensemble, ir/ops/Ml.h) and
+/// its messages; also errors on a cycle.
 Expected<Model> read_model(const AttrReader& attrs);
 
-std::string_view strategy_name(Strategy strategy);  ///< "branch", "tensorized"
-/// Parses "branch" / "tensorized"; the error lists the accepted names.
+std::string_view strategy_name(Strategy strategy);  ///< "branch", "tensorized", "gemm"
+/// Parses "branch" / "tensorized" / "gemm"; the error lists the accepted names.
 Expected<Strategy> parse_strategy(std::string_view name);
 
-/// Estimated cycles per row of each strategy (the cost model, docs/classical-ml.md).
+/// A strategy and whether its thresholds are quantized ("tensorized-quantized": every feature value is
+/// mapped once per row to a small integer code, and nodes compare codes; LowerTreesQuantize.cpp).
+struct StrategySpec {
+  Strategy strategy = Strategy::Branch;
+  bool quantized = false;
+};
+/// Parses "branch", "tensorized", "gemm" or "tensorized-quantized".
+Expected<StrategySpec> parse_strategy_spec(std::string_view name);
+std::string strategy_spec_name(const StrategySpec& spec);
+
+/// Why thresholds cannot be quantized (a feature with too many distinct thresholds for u16 codes), or
+/// an empty string.
+std::string quantize_refusal(const Model& model);
+/// The quantization tables, by suffix: "qoffsets" (i64 [features + 1]: where each feature's thresholds
+/// start in "qthresholds"), "qthresholds" (f32: each feature's distinct thresholds, ascending, then one
+/// padding value) and "qcodes" (u16 [nodes]: 2k + 1 for a node comparing with its feature's k-th
+/// threshold). A value x codes as 2 * #{thresholds < x} + (x is a threshold), which orders against
+/// every threshold's code exactly as x orders against the threshold; NaN codes as kNanCode.
+Expected<std::vector<std::pair<std::string, Tensor>>> make_quantized_tables(const Model& model);
+inline constexpr const char* kQuantizedTableSuffixes[] = {"qoffsets", "qthresholds", "qcodes"};
+inline constexpr int64_t kNanCode = 65535;
+
+/// Estimated cycles per row of each strategy (the cost model, docs/classical-ml.md); gemm is 0 when
+/// gemm_refusal refuses the model.
 struct Costs {
-  double branch = 0, tensorized = 0;
+  double branch = 0, tensorized = 0, gemm = 0;
 };
 Costs estimate_costs(const Model& model);
-/// The cheaper strategy by estimate_costs; tensorized when branch code would have more than
-/// kMaxBranchLeafEntries leaf additions (LLVM's compile time grows much faster than linearly with them);
-/// branch when tensorized cannot express the model.
+/// The cheapest strategy by estimate_costs among those that can express the model; tensorized or gemm
+/// when branch code would have more than kMaxBranchLeafEntries leaf additions (LLVM's compile time
+/// grows much faster than linearly with them).
 Strategy choose_strategy(const Model& model);
 inline constexpr int64_t kMaxBranchLeafEntries = 8192;
+
+/// Why the gemm strategy cannot lower `model` (MIN / MAX aggregates, a leaf naming a target twice, path
+/// matrices over the size limits), or an empty string when it can.
+std::string gemm_refusal(const Model& model);
+/// Per tree, the path matrix holds max_internal x max_paths cells; at most this many.
+inline constexpr int64_t kMaxGemmTreeCells = 65536;
+/// All path matrices together, in cells (4 bytes each).
+inline constexpr int64_t kMaxGemmCells = int64_t{1} << 24;
+/// Rows a gemm step evaluates at once (the vector lanes of its inner loops).
+inline constexpr int64_t kGemmLanes = 8;
 
 /// The tables of the tensorized strategy, by suffix: "feature" (i64), "threshold" (f32), "true" and
 /// "false" (i64 node indices; a leaf points at itself), "mode" (i64, Mode values), "missing" (bool),
@@ -72,6 +113,17 @@ inline constexpr int64_t kMaxBranchLeafEntries = 8192;
 Expected<std::vector<std::pair<std::string, Tensor>>> make_tables(const Model& model);
 inline constexpr const char* kTableSuffixes[] = {"feature", "threshold", "true",   "false", "mode",
                                                  "missing", "roots",     "values", "hits"};
+
+/// The tables of the gemm strategy (Hummingbird's A..E), every tree padded to I = max_internal branch
+/// nodes and L = max_paths paths, by suffix: "feature" (i64 [trees * I]: the one-hot matrix A as the
+/// index of its 1), "threshold" (f32, B), "mode" (i64), "missing" (bool), "paths" (f32 [trees * I * L],
+/// C: +1 when the path takes the node's true branch, -1 its false branch, 0 off the path), "turns" (f32
+/// [trees * L], D: the true branches of each path; -1 for a padding path, whose zero column always sums
+/// to 0) and "leaves" (f64 [trees * L * n_targets], E: the path's leaf values). Errors with
+/// gemm_refusal's reason.
+Expected<std::vector<std::pair<std::string, Tensor>>> make_gemm_tables(const Model& model);
+inline constexpr const char* kGemmTableSuffixes[] = {"feature", "threshold", "mode",  "missing",
+                                                     "paths",   "turns",     "leaves"};
 
 }  // namespace tessel::trees
 
@@ -95,6 +147,33 @@ Expected<Expr> tree_feature(const Value* x, Inliner& inliner, const TreeRow& row
 /// `x mode threshold` for a branch mode (x and threshold of one float dtype).
 Expr tree_compare(trees::Mode mode, const Expr& x, const Expr& threshold);
 /// Every tree, level by level, over the node tables of `op` (tree_tables); adds each leaf to the row.
-Expected<Stmt> tensorized_traversal(const Op& op, const trees::Model& model, Inliner& inliner, const TreeRow& row);
+/// `quantized`: nodes compare the row's feature codes (quantized_codes) with the "qcodes" table.
+Expected<Stmt> tensorized_traversal(const Op& op, const trees::Model& model, Inliner& inliner, const TreeRow& row,
+                                    bool quantized);
+/// The buffer `codes` (u16 [features], allocated around `body`) filled with the row's feature codes by a
+/// binary search per feature over the quantization tables `tables` (make_quantized_tables).
+Expected<Stmt> quantized_codes(const Op& op, const trees::Model& model, Inliner& inliner, const TreeRow& row,
+                               const std::map<std::string, std::string>& tables, const std::string& codes, Stmt body);
+
+/// The table buffers of `op` (tree_tables prefix + each of `suffixes`), checked to have the element
+/// counts `sizes` gives by suffix; registers them as constant buffers. Maps suffix -> buffer name.
+Expected<std::map<std::string, std::string>> bind_tree_tables(const Op& op, Inliner& inliner,
+                                                              const std::vector<std::string>& suffixes,
+                                                              const std::map<std::string, int64_t>& sizes);
+/// The branch condition of the node at table index `k` (i64) for the row, from the tables "feature",
+/// "threshold", "mode" and "missing" (a NaN feature reads "missing" when the model tracks it).
+Expected<Expr> table_condition(const Op& op, const trees::Model& model, Inliner& inliner, const TreeRow& row,
+                               const std::map<std::string, std::string>& tables, const Expr& k);
+
+/// The row's epilogue shared by every strategy, inside the row's acc / hit / stat buffers: zero acc,
+/// `fill` (the traversal, which adds the leaves into acc), then AVERAGE, base values, the post
+/// transform and the stores of the results.
+Expected<Stmt> tree_row(const trees::Model& model, const TreeRow& row, std::vector<Stmt> fill,
+                        const StoreFn& store_result);
+/// The gemm strategy's whole nest: blocks of kGemmLanes rows (the `d0` loop, parallel when the schedule
+/// says so), each tree's node conditions, path sums and leaf values computed for all rows of the block
+/// by vectorized loops, then tree_row per row.
+Expected<Stmt> gemm_nest(const Op& op, const trees::Model& model, Inliner& inliner, const Schedule& schedule,
+                         const StoreFn& store_result);
 
 }  // namespace tessel::lower

@@ -1,95 +1,25 @@
-// The tree_ensemble model as the lowerings see it: read from the attributes (the shape rule has checked
-// lengths, ids, modes and targets; reading again here keeps the lowering safe on its own), the cost model
-// that chooses a strategy, and the node tables of the tensorized strategy.
+// The tree_ensemble model as the lowerings see it: built from the interpreter's parsed ensemble
+// (ir/ops/Ml.h: one parser, one set of messages) plus what the lowerings and the cost model measure
+// (depths, cycles, path counts), the cost model that chooses a strategy, and the node tables of the
+// tensorized strategy.
 #include <algorithm>
-#include <map>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "ir/ops/Ml.h"
 #include "passes/LowerTrees.h"
 
 namespace tessel::trees {
 namespace {
 
-constexpr std::pair<std::string_view, Mode> kModes[] = {
-    {"BRANCH_LEQ", Mode::Leq}, {"BRANCH_LT", Mode::Lt},   {"BRANCH_GTE", Mode::Gte}, {"BRANCH_GT", Mode::Gt},
-    {"BRANCH_EQ", Mode::Eq},   {"BRANCH_NEQ", Mode::Neq}, {"LEAF", Mode::Leaf}};
-constexpr std::pair<std::string_view, Aggregate> kAggregates[] = {
-    {"SUM", Aggregate::Sum}, {"AVERAGE", Aggregate::Average}, {"MIN", Aggregate::Min}, {"MAX", Aggregate::Max}};
-constexpr std::pair<std::string_view, Post> kPosts[] = {{"NONE", Post::None},
-                                                        {"SOFTMAX", Post::Softmax},
-                                                        {"LOGISTIC", Post::Logistic},
-                                                        {"SOFTMAX_ZERO", Post::SoftmaxZero},
-                                                        {"PROBIT", Post::Probit}};
-
-template <typename E, size_t N>
-Expected<E> lookup(const std::pair<std::string_view, E> (&table)[N], std::string_view attr, const std::string& name) {
-  for (const auto& [text, value] : table)
-    if (text == name) return value;
-  return make_error("tree_ensemble {} is '{}', which the lowering does not know", attr, name);
-}
-
-/// Reads nodes_*: one Node per entry, children resolved to indices, roots in tree-id order.
-Status read_nodes(const AttrReader& attrs, Model& model, std::map<std::pair<int64_t, int64_t>, size_t>& index) {
-  const auto& trees = attrs.ints("nodes_treeids");
-  const auto& ids = attrs.ints("nodes_nodeids");
-  const auto& features = attrs.ints("nodes_featureids");
-  const auto& values = attrs.floats("nodes_values");
-  const auto& modes = attrs.strings("nodes_modes");
-  const auto& trues = attrs.ints("nodes_truenodeids");
-  const auto& falses = attrs.ints("nodes_falsenodeids");
-  const auto& missing = attrs.ints("nodes_missing_value_tracks_true");
-  size_t count = trees.size();
-  if (count == 0 || ids.size() != count || features.size() != count || values.size() != count ||
-      modes.size() != count || trues.size() != count || falses.size() != count ||
-      (!missing.empty() && missing.size() != count))
-    return make_error("tree_ensemble nodes_* arrays must be non-empty and of equal lengths (nodes_treeids has {})",
-                      count);
-  model.nodes.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    if (!index.emplace(std::pair{trees[i], ids[i]}, i).second)
-      return make_error("tree_ensemble node (tree {}, id {}) is defined twice", trees[i], ids[i]);
-    Node& node = model.nodes[i];
-    TESSEL_ASSIGN(node.mode, lookup(kModes, "nodes_modes", modes[i]));
-    node.feature = features[i];
-    node.threshold = static_cast<float>(values[i]);
-    node.missing_true = !missing.empty() && missing[i] == 1;
-  }
-  for (size_t i = 0; i < count; ++i) {
-    Node& node = model.nodes[i];
-    if (node.mode == Mode::Leaf) continue;
-    if (node.feature < 0) return make_error("tree_ensemble node {} reads feature {}", i, node.feature);
-    auto t = index.find({trees[i], trues[i]}), f = index.find({trees[i], falses[i]});
-    if (t == index.end() || f == index.end())
-      return make_error("tree_ensemble node (tree {}, id {}) has a child that tree {} does not define", trees[i],
-                        ids[i], trees[i]);
-    node.true_child = t->second;
-    node.false_child = f->second;
-  }
-  std::map<int64_t, size_t> roots;
-  for (size_t i = 0; i < count; ++i) roots.emplace(trees[i], i);
-  for (const auto& [tree, root] : roots) model.roots.push_back(root);
-  return Status::success();
-}
-
-Status read_targets(const AttrReader& attrs, Model& model, const std::map<std::pair<int64_t, int64_t>, size_t>& index) {
-  const auto& trees = attrs.ints("target_treeids");
-  const auto& nodes = attrs.ints("target_nodeids");
-  const auto& targets = attrs.ints("target_ids");
-  const auto& weights = attrs.floats("target_weights");
-  if (nodes.size() != trees.size() || targets.size() != trees.size() || weights.size() != trees.size())
-    return make_error("tree_ensemble target_* arrays must have equal lengths");
-  for (size_t i = 0; i < trees.size(); ++i) {
-    auto it = index.find({trees[i], nodes[i]});
-    if (it == index.end() || model.nodes[it->second].mode != Mode::Leaf || targets[i] < 0 ||
-        targets[i] >= model.n_targets)
-      return make_error("tree_ensemble target entry {} (tree {}, node {}, target {}) names no leaf or target", i,
-                        trees[i], nodes[i], targets[i]);
-    model.nodes[it->second].targets.emplace_back(targets[i], weights[i]);
-  }
-  return Status::success();
-}
+// The lowering's enums follow the interpreter's order, so they convert by value.
+static_assert(static_cast<int>(Mode::Leaf) == static_cast<int>(ops::tree::NodeMode::Leaf) &&
+              static_cast<int>(Mode::Neq) == static_cast<int>(ops::tree::NodeMode::BranchNeq));
+static_assert(static_cast<int>(Aggregate::Max) == static_cast<int>(ops::tree::Aggregate::Max));
+static_assert(static_cast<int>(Post::Probit) == static_cast<int>(ops::tree::PostTransform::Probit) &&
+              static_cast<int>(Post::SoftmaxZero) == static_cast<int>(ops::tree::PostTransform::SoftmaxZero));
 
 /// Depths by an explicit walk from every root; a path longer than the node count is a cycle.
 Status measure_depths(Model& model) {
@@ -97,6 +27,7 @@ Status measure_depths(Model& model) {
   for (size_t root : model.roots) {
     std::vector<std::pair<size_t, int64_t>> stack{{root, 0}};
     double leaves = 0, lengths = 0;
+    std::set<size_t> internal;
     while (!stack.empty()) {
       auto [i, depth] = stack.back();
       stack.pop_back();
@@ -109,10 +40,13 @@ Status measure_depths(Model& model) {
         lengths += static_cast<double>(depth);
         continue;
       }
+      internal.insert(i);
       stack.push_back({node.true_child, depth + 1});
       stack.push_back({node.false_child, depth + 1});
     }
     path_sum += lengths / leaves;
+    model.max_internal = std::max(model.max_internal, static_cast<int64_t>(internal.size()));
+    model.max_paths = std::max(model.max_paths, static_cast<int64_t>(leaves));
   }
   model.mean_path = path_sum / static_cast<double>(model.roots.size());
   return Status::success();
@@ -121,18 +55,25 @@ Status measure_depths(Model& model) {
 }  // namespace
 
 Expected<Model> read_model(const AttrReader& attrs) {
+  TESSEL_ASSIGN(ops::tree::Ensemble ensemble, ops::tree::build_ensemble(attrs));
   Model model;
-  model.n_targets = attrs.i("n_targets");
-  if (model.n_targets < 1) return make_error("tree_ensemble n_targets must be at least 1, got {}", model.n_targets);
-  std::map<std::pair<int64_t, int64_t>, size_t> index;
-  TESSEL_TRY(read_nodes(attrs, model, index));
-  TESSEL_TRY(read_targets(attrs, model, index));
-  model.base_values = attrs.floats("base_values");
-  if (!model.base_values.empty() && static_cast<int64_t>(model.base_values.size()) != model.n_targets)
-    return make_error("tree_ensemble base_values has {} values for {} targets", model.base_values.size(),
-                      model.n_targets);
-  TESSEL_ASSIGN(model.aggregate, lookup(kAggregates, "aggregate_function", attrs.s("aggregate_function")));
-  TESSEL_ASSIGN(model.post, lookup(kPosts, "post_transform", attrs.s("post_transform")));
+  model.n_targets = ensemble.n_targets;
+  model.base_values = std::move(ensemble.base_values);
+  model.aggregate = static_cast<Aggregate>(ensemble.aggregate);
+  model.post = static_cast<Post>(ensemble.post_transform);
+  model.roots = std::move(ensemble.roots);
+  model.features = ensemble.max_feature + 1;
+  model.nodes.reserve(ensemble.nodes.size());
+  for (ops::tree::TreeNode& parsed : ensemble.nodes) {
+    Node& node = model.nodes.emplace_back();
+    node.mode = static_cast<Mode>(parsed.mode);
+    node.feature = parsed.feature;
+    node.threshold = static_cast<float>(parsed.threshold);  // exact: the parser rounded it to f32
+    node.missing_true = parsed.missing_tracks_true;
+    node.true_child = parsed.true_child;
+    node.false_child = parsed.false_child;
+    node.targets = std::move(parsed.targets);
+  }
   TESSEL_TRY(measure_depths(model));
   for (const Node& node : model.nodes) {
     std::set<int64_t> seen;
@@ -143,12 +84,32 @@ Expected<Model> read_model(const AttrReader& attrs) {
   return model;
 }
 
-std::string_view strategy_name(Strategy strategy) { return strategy == Strategy::Branch ? "branch" : "tensorized"; }
+std::string_view strategy_name(Strategy strategy) {
+  switch (strategy) {
+    case Strategy::Branch: return "branch";
+    case Strategy::Tensorized: return "tensorized";
+    case Strategy::Gemm: return "gemm";
+  }
+  return "branch";
+}
 
 Expected<Strategy> parse_strategy(std::string_view name) {
-  if (name == "branch") return Strategy::Branch;
-  if (name == "tensorized") return Strategy::Tensorized;
-  return make_error("tree strategy '{}' is not one of branch, tensorized", name);
+  for (Strategy strategy : {Strategy::Branch, Strategy::Tensorized, Strategy::Gemm})
+    if (name == strategy_name(strategy)) return strategy;
+  return make_error("tree strategy '{}' is not one of branch, tensorized, gemm", name);
+}
+
+Expected<StrategySpec> parse_strategy_spec(std::string_view name) {
+  constexpr std::string_view kQuantized = "tensorized-quantized";
+  if (name == kQuantized) return StrategySpec{Strategy::Tensorized, true};
+  auto strategy = parse_strategy(name);
+  if (!strategy)
+    return make_error("tree strategy '{}' is not one of branch, tensorized, gemm, tensorized-quantized", name);
+  return StrategySpec{*strategy, false};
+}
+
+std::string strategy_spec_name(const StrategySpec& spec) {
+  return std::string(strategy_name(spec.strategy)) + (spec.quantized ? "-quantized" : "");
 }
 
 // The cost model, in estimated cycles per row. The constants are fitted to bench/ml_bench.py on the
@@ -159,6 +120,9 @@ Expected<Strategy> parse_strategy(std::string_view name) {
 // - tensorized: every tree walks the full depth (leaves loop on themselves) without jumps; a step of
 //   four dependent table loads measured ~6 cycles; each tree then adds its leaf's n_targets values
 //   (~2 cycles each).
+// - gemm: per tree and block of kGemmLanes rows (vector code), I feature gathers and compares (~8
+//   cycles each), I x L multiply-adds of the path matrix (~0.8), L compares that find the path (~2.5)
+//   and one gather and add per target (~15), divided by the rows of the block.
 Costs estimate_costs(const Model& model) {
   double trees = static_cast<double>(model.roots.size());
   double code_bytes = 24.0 * static_cast<double>(model.nodes.size());
@@ -167,14 +131,27 @@ Costs estimate_costs(const Model& model) {
   costs.branch = trees * model.mean_path * step;
   costs.tensorized =
       trees * static_cast<double>(model.depth) * 6.0 + trees * static_cast<double>(model.n_targets) * 2.0;
+  if (gemm_refusal(model).empty()) {
+    double inner = static_cast<double>(model.max_internal), paths = static_cast<double>(model.max_paths);
+    double block = inner * 8.0 + inner * paths * 0.8 + paths * 2.5 + static_cast<double>(model.n_targets) * 15.0;
+    costs.gemm = trees * block / static_cast<double>(kGemmLanes);
+  }
   return costs;
 }
 
 Strategy choose_strategy(const Model& model) {
-  if (model.duplicate_targets) return Strategy::Branch;
-  if (model.leaf_entries > kMaxBranchLeafEntries) return Strategy::Tensorized;
   Costs costs = estimate_costs(model);
-  return costs.tensorized < costs.branch ? Strategy::Tensorized : Strategy::Branch;
+  bool gemm = gemm_refusal(model).empty(), tensorized = !model.duplicate_targets;
+  Strategy best = Strategy::Branch;
+  double best_cost = costs.branch;
+  if (model.leaf_entries > kMaxBranchLeafEntries && (tensorized || gemm))
+    best_cost = std::numeric_limits<double>::infinity();
+  if (tensorized && costs.tensorized < best_cost) {
+    best = Strategy::Tensorized;
+    best_cost = costs.tensorized;
+  }
+  if (gemm && costs.gemm < best_cost) best = Strategy::Gemm;
+  return best;
 }
 
 Expected<std::vector<std::pair<std::string, Tensor>>> make_tables(const Model& model) {

@@ -11,6 +11,8 @@
 // Leaves point at themselves, so a short path just stays at its leaf. There are no data-dependent
 // jumps, and the inner loop runs over independent trees, so their loads overlap. Adding a leaf's
 // absent targets as 0 leaves SUM and AVERAGE unchanged; MIN and MAX read the `hits` table.
+// "tensorized-quantized" first codes the row's features (LowerTreesQuantize.cpp) into `tree_codes`,
+// and nodes compare those u16 codes with their threshold's code instead of f32 values.
 #include <set>
 
 #include <fmt/format.h>
@@ -22,24 +24,20 @@ namespace tessel::lower {
 using namespace loop;  // NOLINT
 using trees::Mode;
 
-namespace {
-
-/// The table buffers of `op`, checked against the model; registers them as constant buffers.
-Expected<std::map<std::string, std::string>> bind_tables(const Op& op, const trees::Model& model, Inliner& inliner) {
+Expected<std::map<std::string, std::string>> bind_tree_tables(const Op& op, Inliner& inliner,
+                                                              const std::vector<std::string>& suffixes,
+                                                              const std::map<std::string, int64_t>& sizes) {
   std::string prefix = op.attr().s("tree_tables");
+  std::string strategy = op.attr().s("tree_strategy");
   if (prefix.empty())
-    return op_error(op, "has tree_strategy \"tensorized\" but no node tables (tree_tables is empty)")
+    return op_error(op, fmt::format("has tree_strategy \"{}\" but no node tables (tree_tables is empty)", strategy))
         .with_hint("run the choose-tree-strategy pass, which makes them");
   const Module* module = op.parent()->module();
-  int64_t nodes = static_cast<int64_t>(model.nodes.size());
   std::map<std::string, std::string> names;
-  for (const char* suffix : trees::kTableSuffixes) {
+  for (const std::string& suffix : suffixes) {
     std::string name = prefix + "_" + suffix;
     const Tensor* table = module->constant(name);
-    std::string_view s = suffix;
-    int64_t want = s == "roots"                   ? static_cast<int64_t>(model.roots.size())
-                   : s == "values" || s == "hits" ? nodes * model.n_targets
-                                                  : nodes;
+    int64_t want = sizes.at(suffix);
     if (!table || table->rank() != 1 || table->numel() != want)
       return op_error(op, fmt::format("needs the node table @{} with {} elements (tree_tables = \"{}\"); {}", name,
                                       want, prefix, table ? "it has " + table->type_str() : "the module has none"))
@@ -50,12 +48,11 @@ Expected<std::map<std::string, std::string>> bind_tables(const Op& op, const tre
   return names;
 }
 
-/// The branch condition of node `k` (an i64 expression) for the row, from the tables.
 Expected<Expr> table_condition(const Op& op, const trees::Model& model, Inliner& inliner, const TreeRow& row,
-                               std::map<std::string, std::string>& tables, const Expr& k) {
+                               const std::map<std::string, std::string>& tables, const Expr& k) {
   const Value* x_value = op.operand(0);
-  TESSEL_ASSIGN(Expr x, tree_feature(x_value, inliner, row, load(tables["feature"], DType::I64, k)));
-  Expr threshold = load(tables["threshold"], DType::F32, k);
+  TESSEL_ASSIGN(Expr x, tree_feature(x_value, inliner, row, load(tables.at("feature"), DType::I64, k)));
+  Expr threshold = load(tables.at("threshold"), DType::F32, k);
   if (x->type.elem != DType::F32) threshold = cast(Type{DType::F64}, threshold);
   std::set<Mode> modes;
   bool missing = false;
@@ -68,18 +65,54 @@ Expected<Expr> table_condition(const Op& op, const trees::Model& model, Inliner&
   if (modes.size() == 1) {
     cond = tree_compare(*modes.begin(), x, threshold);
   } else {
-    Expr mode = load(tables["mode"], DType::I64, k);
+    Expr mode = load(tables.at("mode"), DType::I64, k);
     for (Mode m : modes) cond = select(eq(mode, int_imm(static_cast<int64_t>(m))), tree_compare(m, x, threshold), cond);
   }
   if (is_float(x_value->type().dtype) && (missing || modes.count(Mode::Neq)))
-    cond = select(call(Intrinsic::IsNan, {x}), load(tables["missing"], DType::Bool, k), cond);
+    cond = select(call(Intrinsic::IsNan, {x}), load(tables.at("missing"), DType::Bool, k), cond);
   return cond;
+}
+
+namespace {
+
+/// The branch condition of node `k` comparing the row's feature codes (quantized thresholds).
+Expr quantized_condition(const trees::Model& model, const std::map<std::string, std::string>& tables,
+                         const std::string& codes, const Expr& k, bool x_float) {
+  Expr xq = load(codes, DType::U16, load(tables.at("feature"), DType::I64, k));
+  Expr tq = load(tables.at("qcodes"), DType::U16, k);
+  std::set<Mode> modes;
+  for (const trees::Node& node : model.nodes)
+    if (node.mode != Mode::Leaf) modes.insert(node.mode);
+  Expr cond = bool_imm(false);
+  if (modes.size() == 1) {
+    cond = tree_compare(*modes.begin(), xq, tq);
+  } else {
+    Expr mode = load(tables.at("mode"), DType::I64, k);
+    for (Mode m : modes) cond = select(eq(mode, int_imm(static_cast<int64_t>(m))), tree_compare(m, xq, tq), cond);
+  }
+  if (!x_float) return cond;
+  return select(eq(xq, int_imm(trees::kNanCode, DType::U16)), load(tables.at("missing"), DType::Bool, k), cond);
 }
 
 }  // namespace
 
-Expected<Stmt> tensorized_traversal(const Op& op, const trees::Model& model, Inliner& inliner, const TreeRow& row) {
-  TESSEL_ASSIGN(auto tables, bind_tables(op, model, inliner));
+Expected<Stmt> tensorized_traversal(const Op& op, const trees::Model& model, Inliner& inliner, const TreeRow& row,
+                                    bool quantized) {
+  int64_t nodes = static_cast<int64_t>(model.nodes.size());
+  std::map<std::string, int64_t> sizes;
+  for (const char* suffix : trees::kTableSuffixes) sizes[suffix] = nodes;
+  sizes["roots"] = static_cast<int64_t>(model.roots.size());
+  sizes["values"] = sizes["hits"] = nodes * model.n_targets;
+  std::vector<std::string> suffixes(std::begin(trees::kTableSuffixes), std::end(trees::kTableSuffixes));
+  if (quantized) {
+    auto quantization = trees::make_quantized_tables(model);
+    if (!quantization) return op_error(op, quantization.error().str());
+    for (const auto& [suffix, table] : *quantization) {
+      suffixes.push_back(suffix);
+      sizes[suffix] = table.numel();
+    }
+  }
+  TESSEL_ASSIGN(auto tables, bind_tree_tables(op, inliner, suffixes, sizes));
   const std::string node = "tree_node";
   int64_t trees_count = static_cast<int64_t>(model.roots.size()), targets = model.n_targets;
   Expr t = var("tree_t"), k = var("tree_k"), j = var("tree_j");
@@ -87,19 +120,27 @@ Expected<Stmt> tensorized_traversal(const Op& op, const trees::Model& model, Inl
     return for_loop("tree_t", int_imm(0), int_imm(trees_count), ForKind::Serial, body);
   };
 
-  Stmt start = over_trees(store(node, t, load(tables["roots"], DType::I64, t)));
-  TESSEL_ASSIGN(Expr cond, table_condition(op, model, inliner, row, tables, k));
-  Expr next = select(cond, load(tables["true"], DType::I64, k), load(tables["false"], DType::I64, k));
+  Stmt start = over_trees(store(node, t, load(tables.at("roots"), DType::I64, t)));
+  const std::string codes = "tree_codes";
+  Expr cond;
+  if (quantized) {
+    cond = quantized_condition(model, tables, codes, k, is_float(op.operand(0)->type().dtype));
+  } else {
+    TESSEL_ASSIGN(cond, table_condition(op, model, inliner, row, tables, k));
+  }
+  Expr next = select(cond, load(tables.at("true"), DType::I64, k), load(tables.at("false"), DType::I64, k));
   Stmt step = over_trees(let_stmt("tree_k", load(node, DType::I64, t), store(node, t, next)));
   Stmt levels = for_loop("tree_level", int_imm(0), int_imm(model.depth), ForKind::Serial, step);
 
   bool min_max = model.aggregate == trees::Aggregate::Min || model.aggregate == trees::Aggregate::Max;
   Expr slot = k * int_imm(targets) + j;
-  Expr has = min_max ? load(tables["hits"], DType::Bool, slot) : nullptr;
-  Stmt add = tree_accumulate(model, row, j, load(tables["values"], DType::F64, slot), has);
+  Expr has = min_max ? load(tables.at("hits"), DType::Bool, slot) : nullptr;
+  Stmt add = tree_accumulate(model, row, j, load(tables.at("values"), DType::F64, slot), has);
   Stmt leaves = over_trees(let_stmt("tree_k", load(node, DType::I64, t),
                                     for_loop("tree_j", int_imm(0), int_imm(targets), ForKind::Serial, add)));
-  return allocate(node, DType::I64, int_imm(trees_count), MemoryKind::Local, block({start, levels, leaves}));
+  Stmt walk = allocate(node, DType::I64, int_imm(trees_count), MemoryKind::Local, block({start, levels, leaves}));
+  if (!quantized) return walk;
+  return quantized_codes(op, model, inliner, row, tables, codes, walk);
 }
 
 }  // namespace tessel::lower

@@ -38,14 +38,14 @@
 #include <utility>
 
 #include "ir/ops/Families.h"
+#include "ir/ops/Ml.h"
 #include "ir/ops/OpUtil.h"
 
 namespace tessel::ops {
-namespace {
 
-enum class NodeMode { BranchLeq, BranchLt, BranchGte, BranchGt, BranchEq, BranchNeq, Leaf };
-enum class Aggregate { Sum, Average, Min, Max };
-enum class PostTransform { None, Softmax, Logistic, SoftmaxZero, Probit };
+using namespace tree;  // NOLINT: the parsed ensemble (ir/ops/Ml.h)
+
+namespace {
 
 constexpr std::pair<std::string_view, NodeMode> kModes[] = {{"BRANCH_LEQ", NodeMode::BranchLeq},
                                                             {"BRANCH_LT", NodeMode::BranchLt},
@@ -73,26 +73,6 @@ Expected<E> parse_name(const std::pair<std::string_view, E> (&table)[N], std::st
   }
   return make_error("{} is '{}'; expected one of {}", attr, name, accepted);
 }
-
-struct TreeNode {
-  int64_t tree = 0, id = 0;
-  NodeMode mode = NodeMode::Leaf;
-  int64_t feature = 0;
-  double threshold = 0.0;  ///< the attribute rounded to f32
-  bool missing_tracks_true = false;
-  size_t true_child = 0, false_child = 0;           ///< indices into Ensemble::nodes
-  std::vector<std::pair<int64_t, double>> targets;  ///< a leaf's (target id, weight) entries
-};
-
-struct Ensemble {
-  std::vector<TreeNode> nodes;
-  std::vector<size_t> roots;  ///< first node of each tree, by ascending tree id
-  int64_t n_targets = 1;
-  int64_t max_feature = -1;  ///< largest feature id a branch reads
-  std::vector<double> base_values;
-  Aggregate aggregate = Aggregate::Sum;
-  PostTransform post_transform = PostTransform::None;
-};
 
 std::string node_str(const TreeNode& node) { return fmt::format("node (tree {}, id {})", node.tree, node.id); }
 
@@ -181,23 +161,6 @@ Status build_targets(const AttrReader& attrs, Ensemble& ensemble,
     node.targets.emplace_back(targets[i], weights[i]);
   }
   return Status::success();
-}
-
-/// Parses and validates every attribute of a tree_ensemble op.
-Expected<Ensemble> build_ensemble(const AttrReader& attrs) {
-  Ensemble ensemble;
-  ensemble.n_targets = attrs.i("n_targets");
-  if (ensemble.n_targets < 1) return make_error("n_targets must be at least 1, got {}", ensemble.n_targets);
-  std::map<std::pair<int64_t, int64_t>, size_t> index;
-  TESSEL_TRY(build_nodes(attrs, ensemble, index));
-  TESSEL_TRY(build_targets(attrs, ensemble, index));
-  ensemble.base_values = attrs.floats("base_values");
-  if (!ensemble.base_values.empty() && static_cast<int64_t>(ensemble.base_values.size()) != ensemble.n_targets)
-    return make_error("base_values has {} values; it must be empty or have n_targets = {}", ensemble.base_values.size(),
-                      ensemble.n_targets);
-  TESSEL_ASSIGN(ensemble.aggregate, parse_name(kAggregates, "aggregate_function", attrs.s("aggregate_function")));
-  TESSEL_ASSIGN(ensemble.post_transform, parse_name(kPostTransforms, "post_transform", attrs.s("post_transform")));
-  return ensemble;
 }
 
 Status check_input(const TensorType& x, const Ensemble& ensemble) {
@@ -464,6 +427,26 @@ Expected<std::vector<Tensor>> eval_pairwise_coupling(const EvalContext& ctx) {
 }
 
 }  // namespace
+
+namespace tree {
+
+Expected<Ensemble> build_ensemble(const AttrReader& attrs) {
+  Ensemble ensemble;
+  ensemble.n_targets = attrs.i("n_targets");
+  if (ensemble.n_targets < 1) return make_error("n_targets must be at least 1, got {}", ensemble.n_targets);
+  std::map<std::pair<int64_t, int64_t>, size_t> index;
+  TESSEL_TRY(build_nodes(attrs, ensemble, index));
+  TESSEL_TRY(build_targets(attrs, ensemble, index));
+  ensemble.base_values = attrs.floats("base_values");
+  if (!ensemble.base_values.empty() && static_cast<int64_t>(ensemble.base_values.size()) != ensemble.n_targets)
+    return make_error("base_values has {} values; it must be empty or have n_targets = {}", ensemble.base_values.size(),
+                      ensemble.n_targets);
+  TESSEL_ASSIGN(ensemble.aggregate, parse_name(kAggregates, "aggregate_function", attrs.s("aggregate_function")));
+  TESSEL_ASSIGN(ensemble.post_transform, parse_name(kPostTransforms, "post_transform", attrs.s("post_transform")));
+  return ensemble;
+}
+
+}  // namespace tree
 
 Expected<std::vector<TensorType>> infer_ml(const ShapeContext& ctx) {
   if (ctx.kind == OpKind::LabelEncode) return infer_label_encode(ctx);

@@ -1,7 +1,8 @@
-// Lowering tests of the classical-ML ops: OpKind::TreeEnsemble under both strategies (branch code and
-// tensorized traversal) and OpKind::PairwiseCoupling, run in the loop evaluator and compared with the
-// tensor interpreter (lower_test::check), plus hand-computed values, the choose-tree-strategy pass, its
-// cost model and the errors of a tensorized op without its tables.
+// Lowering tests of the classical-ML ops: OpKind::TreeEnsemble under the three strategies (branch code,
+// tensorized traversal, gemm form) and OpKind::PairwiseCoupling, run in the loop evaluator and compared
+// with the tensor interpreter (lower_test::check), plus hand-computed values and gemm tables, the
+// choose-tree-strategy pass, its cost model and the errors (missing tables, what gemm refuses).
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -9,6 +10,7 @@
 #include "passes/LowerTrees.h"
 #include "passes/Passes.h"
 #include "tests/unit/LowerTestUtil.h"
+#include "tests/unit/TreeEnsembleTestUtil.h"
 
 namespace tessel {
 namespace {
@@ -19,71 +21,12 @@ using ::testing::HasSubstr;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-struct NodeSpec {
-  int64_t tree, id;
-  std::string mode;
-  int64_t feature = 0;
-  double value = 0;
-  int64_t true_id = 0, false_id = 0, missing_true = 0;
-};
+using tree_test::ensemble;
+using tree_test::two_trees;
 
-struct WeightSpec {
-  int64_t tree, id, target;
-  double weight;
-};
-
-AttrMap ensemble(const std::vector<NodeSpec>& nodes, const std::vector<WeightSpec>& weights, int64_t n_targets,
-                 AttrMap extra = {}) {
-  std::vector<int64_t> trees, ids, features, trues, falses, missing, w_trees, w_ids, w_targets;
-  std::vector<double> values, w_weights;
-  std::vector<std::string> modes;
-  for (const NodeSpec& n : nodes) {
-    trees.push_back(n.tree);
-    ids.push_back(n.id);
-    modes.push_back(n.mode);
-    features.push_back(n.feature);
-    values.push_back(n.value);
-    trues.push_back(n.true_id);
-    falses.push_back(n.false_id);
-    missing.push_back(n.missing_true);
-  }
-  for (const WeightSpec& w : weights) {
-    w_trees.push_back(w.tree);
-    w_ids.push_back(w.id);
-    w_targets.push_back(w.target);
-    w_weights.push_back(w.weight);
-  }
-  AttrMap attrs = {
-      {"n_targets", n_targets},       {"nodes_treeids", trees},       {"nodes_nodeids", ids},
-      {"nodes_featureids", features}, {"nodes_values", values},       {"nodes_modes", modes},
-      {"nodes_truenodeids", trues},   {"nodes_falsenodeids", falses}, {"nodes_missing_value_tracks_true", missing},
-      {"target_treeids", w_trees},    {"target_nodeids", w_ids},      {"target_ids", w_targets},
-      {"target_weights", w_weights}};
-  for (auto& [name, attr] : extra) attrs.insert_or_assign(name, attr);
-  return attrs;
-}
-
-// Two trees, two targets (the interpreter tests' ensemble). Tree 0: x0 <= 1 ? leaf 1 {t0: 1, t1: -1}
-//   : (x1 < 0.5, NaN -> true) ? leaf 3 {t0: 4} : leaf 4 {t0: 8, t1: 2}.
+// two_trees (tests/unit/TreeEnsembleTestUtil.h), the interpreter tests' ensemble. Tree 0: x0 <= 1 ?
+//   leaf 1 {t0: 1, t1: -1} : (x1 < 0.5, NaN -> true) ? leaf 3 {t0: 4} : leaf 4 {t0: 8, t1: 2}.
 // Tree 1 (root id 10): x1 >= 2 ? leaf 11 {t1: 3} : leaf 12 {t0: 0.5}.
-AttrMap two_trees(AttrMap extra = {}) {
-  return ensemble({{0, 0, "BRANCH_LEQ", 0, 1.0, 1, 2},
-                   {0, 1, "LEAF"},
-                   {0, 2, "BRANCH_LT", 1, 0.5, 3, 4, 1},
-                   {0, 3, "LEAF"},
-                   {0, 4, "LEAF"},
-                   {1, 10, "BRANCH_GTE", 1, 2.0, 11, 12},
-                   {1, 11, "LEAF"},
-                   {1, 12, "LEAF"}},
-                  {{0, 1, 0, 1.0},
-                   {0, 1, 1, -1.0},
-                   {0, 3, 0, 4.0},
-                   {0, 4, 0, 8.0},
-                   {0, 4, 1, 2.0},
-                   {1, 11, 1, 3.0},
-                   {1, 12, 0, 0.5}},
-                  2, std::move(extra));
-}
 
 Tensor tensor(DType dtype, std::vector<int64_t> shape, const std::vector<double>& values) {
   Tensor t(dtype, std::move(shape));
@@ -107,10 +50,10 @@ void build(Module& m, const TensorType& x_type, AttrMap attrs, const std::string
   ASSERT_TRUE(changed.ok()) << changed.error().str();
 }
 
-const std::vector<std::string> kStrategies = {"branch", "tensorized"};
+const std::vector<std::string> kStrategies = {"branch", "tensorized", "gemm", "tensorized-quantized"};
 const std::vector<std::string> kSchedules = {"", "parallel=d0"};
 
-TEST(LowerTrees, HandComputedScoresBothStrategies) {
+TEST(LowerTrees, HandComputedScoresEveryStrategy) {
   for (const std::string& strategy : kStrategies) {
     SCOPED_TRACE(strategy);
     Module m;
@@ -147,6 +90,8 @@ TEST(LowerTrees, AggregatesPostTransformsAndBaseValues) {
     for (const char* post : {"NONE", "SOFTMAX", "LOGISTIC", "SOFTMAX_ZERO"})
       for (const std::string& strategy : kStrategies) {
         SCOPED_TRACE(std::string(aggregate) + " " + post + " " + strategy);
+        bool min_max = std::string(aggregate) == "MIN" || std::string(aggregate) == "MAX";
+        if (strategy == "gemm" && min_max) continue;  // refused (LowerTrees.Errors)
         Module m;
         build(m, {DType::F32, {4, 2}},
               two_trees({{"aggregate_function", aggregate},
@@ -206,8 +151,8 @@ AttrMap random_forest(int count, int depth, int64_t features, int64_t targets, u
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> threshold(-1, 1), weight(-2, 2);
   std::uniform_int_distribution<int64_t> feature(0, features - 1);
-  std::vector<NodeSpec> nodes;
-  std::vector<WeightSpec> weights;
+  std::vector<tree_test::NodeSpec> nodes;
+  std::vector<tree_test::WeightSpec> weights;
   for (int t = 0; t < count; ++t) {
     int64_t inner = (int64_t{1} << depth) - 1, total = (int64_t{1} << (depth + 1)) - 1;
     for (int64_t id = 0; id < total; ++id) {
@@ -222,7 +167,7 @@ AttrMap random_forest(int count, int depth, int64_t features, int64_t targets, u
   return ensemble(nodes, weights, targets, {{"post_transform", "SOFTMAX"}});
 }
 
-TEST(LowerTrees, RandomForestAgreesUnderBothStrategies) {
+TEST(LowerTrees, RandomForestAgreesUnderEveryStrategy) {
   for (const std::string& strategy : kStrategies) {
     Module m;
     build(m, {DType::F32, {Dim::symbol("N"), 6}}, random_forest(12, 4, 6, 3, 17), strategy);
@@ -243,11 +188,15 @@ TEST(LowerTrees, ChooseTreeStrategyPassAndCostModel) {
   EXPECT_EQ(model->roots.size(), 40u);
   EXPECT_DOUBLE_EQ(model->mean_path, 6.0);  // complete trees: every leaf at depth 6
   EXPECT_EQ(model->leaf_entries, 40 * 64 * 2);
+  EXPECT_EQ(model->max_internal, 63);  // 2^6 - 1 branch nodes, 2^6 paths per tree
+  EXPECT_EQ(model->max_paths, 64);
   std::string chosen(trees::strategy_name(trees::choose_strategy(*model)));
   EXPECT_EQ(op->attr().s("tree_strategy"), chosen);
   trees::Costs costs = trees::estimate_costs(*model);
-  EXPECT_EQ(chosen, costs.tensorized < costs.branch ? "tensorized" : "branch");
-  // Tables exist exactly for tensorized ops.
+  EXPECT_GT(costs.gemm, 0);
+  double cheapest = std::min({costs.branch, costs.tensorized, costs.gemm});
+  EXPECT_EQ(chosen, cheapest == costs.branch ? "branch" : cheapest == costs.tensorized ? "tensorized" : "gemm");
+  // Tables exist exactly for tensorized and gemm ops.
   EXPECT_EQ(op->attr().s("tree_tables").empty(), chosen == "branch");
   // 70 trees x 64 leaves x 2 targets = 8960 leaf additions > kMaxBranchLeafEntries: tensorized whatever
   // the per-row estimate says (branch code that large takes minutes to compile).
@@ -255,7 +204,14 @@ TEST(LowerTrees, ChooseTreeStrategyPassAndCostModel) {
   auto big = trees::read_model(AttrReader(OpKind::TreeEnsemble, big_attrs));
   ASSERT_TRUE(big.ok());
   EXPECT_GT(big->leaf_entries, trees::kMaxBranchLeafEntries);
-  EXPECT_EQ(trees::choose_strategy(*big), trees::Strategy::Tensorized);
+  EXPECT_NE(trees::choose_strategy(*big), trees::Strategy::Branch);
+  // A MIN ensemble: gemm refused and costed 0, never chosen.
+  AttrMap min_attrs = random_forest(2, 2, 6, 2, 4);
+  min_attrs.insert_or_assign("aggregate_function", "MIN");
+  auto min_model = trees::read_model(AttrReader(OpKind::TreeEnsemble, min_attrs));
+  ASSERT_TRUE(min_model.ok());
+  EXPECT_EQ(trees::estimate_costs(*min_model).gemm, 0);
+  EXPECT_NE(trees::choose_strategy(*min_model), trees::Strategy::Gemm);
   // The environment overrides the cost model.
   setenv("TESSEL_TREE_STRATEGY", "tensorized", 1);
   Module forced;
@@ -286,15 +242,15 @@ TEST(LowerTrees, Errors) {
     Builder b(m.add_function("main"));
     Value* x = b.input("x", {DType::F32, {4, 2}});
     AttrMap attrs = two_trees();
-    attrs.insert_or_assign("tree_strategy", "gemm");
+    attrs.insert_or_assign("tree_strategy", "fast");
     b.output(b.op(OpKind::TreeEnsemble, {x}, attrs));
     auto kernel = lower_kernel(*m.entry(), Schedule{}, *target);
     ASSERT_FALSE(kernel.ok());
-    EXPECT_THAT(kernel.error().str(), HasSubstr("tree strategy 'gemm' is not one of branch, tensorized"));
+    EXPECT_THAT(kernel.error().str(), HasSubstr("tree strategy 'fast' is not one of branch, tensorized, gemm"));
     PassContext context;
     auto pass = choose_tree_strategy(m, context);
     ASSERT_FALSE(pass.ok());
-    EXPECT_THAT(pass.error().str(), HasSubstr("tree strategy 'gemm'"));
+    EXPECT_THAT(pass.error().str(), HasSubstr("tree strategy 'fast'"));
   }
   {  // tables that no longer match the ensemble
     Module m;
@@ -314,6 +270,224 @@ TEST(LowerTrees, Errors) {
     ASSERT_FALSE(tables.ok());
     EXPECT_THAT(tables.error().str(), HasSubstr("name each target at most once"));
   }
+}
+
+TEST(LowerTrees, GemmTablesByHand) {
+  auto model = trees::read_model(AttrReader(OpKind::TreeEnsemble, two_trees()));
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ(model->max_internal, 2);  // tree 0: nodes 0 and 2
+  EXPECT_EQ(model->max_paths, 3);     // tree 0: leaves 1, 3, 4
+  auto tables = trees::make_gemm_tables(*model);
+  ASSERT_TRUE(tables.ok()) << tables.error().str();
+  std::map<std::string, std::vector<double>> got;
+  for (const auto& [suffix, tensor] : *tables) got[suffix] = tensor.to_doubles();
+  // Branch nodes, tree by tree, padded to 2: tree 0 = node 0 (x0, 1.0), node 2 (x1, 0.5, NaN -> true);
+  // tree 1 = node 10 (x1, 2.0), then padding (feature 0, threshold 0, BRANCH_LEQ).
+  EXPECT_EQ(got["feature"], (std::vector<double>{0, 1, 1, 0}));
+  EXPECT_EQ(got["threshold"], (std::vector<double>{1.0, 0.5, 2.0, 0}));
+  EXPECT_EQ(got["missing"], (std::vector<double>{0, 1, 0, 0}));
+  double leq = static_cast<double>(trees::Mode::Leq), lt = static_cast<double>(trees::Mode::Lt),
+         gte = static_cast<double>(trees::Mode::Gte);
+  EXPECT_EQ(got["mode"], (std::vector<double>{leq, lt, gte, leq}));
+  // C [tree][node][path], true-branch paths first. Tree 0: path 0 = node 0 true (leaf 1); path 1 = node 0
+  // false, node 2 true (leaf 3); path 2 = both false (leaf 4). Tree 1: path 0 = true (leaf 11), path 1 =
+  // false (leaf 12), path 2 padding; its padding node row is zero.
+  EXPECT_EQ(got["paths"], (std::vector<double>{1, -1, -1, 0, 1, -1, /* tree 1 */ 1, -1, 0, 0, 0, 0}));
+  // D: true turns per path; -1 for the padding path (its zero column always sums to 0).
+  EXPECT_EQ(got["turns"], (std::vector<double>{1, 1, 0, 1, 0, -1}));
+  // E [tree][path][target]: leaf 1 {1, -1}, leaf 3 {4, 0}, leaf 4 {8, 2}; leaf 11 {0, 3}, leaf 12 {0.5, 0}.
+  EXPECT_EQ(got["leaves"], (std::vector<double>{1, -1, 4, 0, 8, 2, 0, 3, 0.5, 0, 0, 0}));
+}
+
+TEST(LowerTrees, GemmVectorizesOverRowBlocksWithTails) {
+  Module m;
+  build(m, {DType::F32, {Dim::symbol("N"), 6}}, random_forest(5, 3, 6, 3, 41), "gemm");
+  auto target = parse_target("x86-64-v3");
+  ASSERT_TRUE(target.ok());
+  auto kernel = lower_kernel(*m.entry(), Schedule{}, *target);
+  ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+  std::string text = loop::print(*kernel);
+  // The lane loops became vector code: conditions, path sums and leaf values stored as ramps of 8 lanes.
+  std::string lanes = ", 1, " + std::to_string(trees::kGemmLanes) + ")] = ";
+  for (const char* buffer : {"gemm_s", "gemm_p", "gemm_acc"})
+    EXPECT_THAT(text, HasSubstr(std::string(buffer) + "[ramp((tree_")) << buffer;
+  EXPECT_THAT(text, HasSubstr(lanes));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("for (tree_r, 0, 8) {\n            gemm")));
+  // Row counts around the block size: empty, partial, full and partial last blocks; NaN features.
+  for (int64_t n : {0, 1, 7, 8, 9, 17}) {
+    Tensor x = random_tensor(DType::F32, {n, 6}, 43 + static_cast<uint32_t>(n));
+    for (int64_t i = 0; i < x.numel(); i += 5) x.set_double(i, kNaN);
+    check(m, kSchedules, {x});
+  }
+}
+
+TEST(LowerTrees, GemmSharedSubtreesAndInfinities) {
+  // Node 2 is reached from node 0 (false) and from node 1 (false): two paths end at each of its leaves,
+  // exactly one of them is taken. Rows with +-inf and thresholds met exactly.
+  AttrMap attrs = ensemble({{0, 0, "BRANCH_LEQ", 0, 0.0, 1, 2},
+                            {0, 1, "BRANCH_GT", 1, 0.0, 3, 2},
+                            {0, 2, "BRANCH_LT", 1, 0.5, 4, 5, 1},
+                            {0, 3, "LEAF"},
+                            {0, 4, "LEAF"},
+                            {0, 5, "LEAF"}},
+                           {{0, 3, 0, 1.0}, {0, 4, 0, 2.0}, {0, 5, 0, 4.0}}, 1);
+  auto model = trees::read_model(AttrReader(OpKind::TreeEnsemble, attrs));
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ(model->max_paths, 5);  // leaf 3, then leaves 4 and 5 under node 1 and under node 0
+  EXPECT_EQ(model->max_internal, 3);
+  const double inf = std::numeric_limits<double>::infinity();
+  // [0, 1] -> node 1 true -> leaf 3: 1; [0, 0] -> node 1 false -> node 2 true -> leaf 4: 2;
+  // [inf, 0.5] -> node 2 false -> leaf 5: 4; [-inf, -inf] -> node 1 false -> node 2 true: 2;
+  // [1, NaN] -> node 2, NaN tracks true: 2; [NaN, inf] -> NaN at node 0 goes false, node 2 false: 4.
+  Tensor x = tensor(DType::F32, {6, 2}, {0, 1, 0, 0, inf, 0.5, -inf, -inf, 1, kNaN, kNaN, inf});
+  Module m;
+  build(m, {DType::F32, {6, 2}}, attrs, "gemm");
+  auto target = parse_target("x86-64-v3");
+  auto kernel = lower_kernel(*m.entry(), Schedule{}, *target);
+  ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+  auto got = loop::run_kernel(*kernel, {x}, m.constants());
+  ASSERT_TRUE(got.ok()) << got.error().str();
+  EXPECT_EQ((*got)[0].to_doubles(), (std::vector<double>{1, 2, 4, 2, 2, 4}));
+  check(m, kSchedules, {x});
+}
+
+TEST(LowerTrees, GemmRefusals) {
+  auto target = parse_target("x86-64-v3");
+  ASSERT_TRUE(target.ok());
+  for (const char* aggregate : {"MIN", "MAX"}) {
+    SCOPED_TRACE(aggregate);
+    AttrMap attrs = two_trees({{"aggregate_function", aggregate}});
+    // Asked for in the op: the pass and the lowering both refuse, naming the op and the reason.
+    Module m;
+    Builder b(m.add_function("main"));
+    Value* x = b.input("x", {DType::F32, {4, 2}});
+    AttrMap with_strategy = attrs;
+    with_strategy.insert_or_assign("tree_strategy", "gemm");
+    b.output(b.op(OpKind::TreeEnsemble, {x}, with_strategy));
+    auto kernel = lower_kernel(*m.entry(), Schedule{}, *target);
+    ASSERT_FALSE(kernel.ok());
+    EXPECT_THAT(kernel.error().str(), HasSubstr("tree_ensemble"));
+    EXPECT_THAT(kernel.error().str(), HasSubstr("aggregate_function SUM or AVERAGE, not MIN or MAX"));
+    PassContext context;
+    auto pass = choose_tree_strategy(m, context);
+    ASSERT_FALSE(pass.ok());
+    EXPECT_THAT(pass.error().str(), HasSubstr("tree_ensemble at"));
+    EXPECT_THAT(pass.error().str(), HasSubstr("the gemm tree strategy cannot lower this ensemble"));
+    // Asked for by the environment: the same error.
+    setenv("TESSEL_TREE_STRATEGY", "gemm", 1);
+    Module env;
+    Builder eb(env.add_function("main"));
+    eb.output(eb.op(OpKind::TreeEnsemble, {eb.input("x", {DType::F32, {4, 2}})}, attrs));
+    auto env_pass = choose_tree_strategy(env, context);
+    unsetenv("TESSEL_TREE_STRATEGY");
+    ASSERT_FALSE(env_pass.ok());
+    EXPECT_THAT(env_pass.error().str(), HasSubstr("not MIN or MAX"));
+  }
+  {  // a leaf naming a target twice
+    AttrMap attrs = ensemble({{0, 0, "LEAF"}}, {{0, 0, 0, 1.0}, {0, 0, 0, 2.0}}, 1);
+    auto model = trees::read_model(AttrReader(OpKind::TreeEnsemble, attrs));
+    ASSERT_TRUE(model.ok());
+    EXPECT_EQ(trees::gemm_refusal(*model), "a leaf names one target twice");
+    auto tables = trees::make_gemm_tables(*model);
+    ASSERT_FALSE(tables.ok());
+    EXPECT_THAT(tables.error().str(), HasSubstr("cannot lower this ensemble: a leaf names one target twice"));
+  }
+  {  // one tree of depth 9: 511 x 512 path cells, over kMaxGemmTreeCells
+    AttrMap attrs = random_forest(1, 9, 4, 1, 3);
+    auto model = trees::read_model(AttrReader(OpKind::TreeEnsemble, attrs));
+    ASSERT_TRUE(model.ok());
+    EXPECT_THAT(trees::gemm_refusal(*model), HasSubstr("needs a 511 x 512 path matrix, over the limit of 65536"));
+  }
+}
+
+TEST(LowerTrees, QuantizedThresholdsDecideAsTheFloats) {
+  // Feature 0 is split at -1, 0.5 and 2 (0.5 twice, in two trees), feature 1 at 0.
+  // Codes: feature 0 thresholds [-1, 0.5, 2] -> codes 1, 3, 5; feature 1 [0] -> code 1.
+  const double inf = std::numeric_limits<double>::infinity();
+  AttrMap attrs = ensemble({{0, 0, "BRANCH_LEQ", 0, 0.5, 1, 2},
+                            {0, 1, "BRANCH_LT", 0, -1.0, 3, 4},
+                            {0, 2, "BRANCH_GTE", 0, 2.0, 5, 6, 1},
+                            {0, 3, "LEAF"},
+                            {0, 4, "LEAF"},
+                            {0, 5, "LEAF"},
+                            {0, 6, "LEAF"},
+                            {1, 0, "BRANCH_GT", 0, 0.5, 1, 2},
+                            {1, 1, "BRANCH_EQ", 1, 0.0, 3, 4},
+                            {1, 2, "BRANCH_NEQ", 1, 0.0, 5, 6, 1},
+                            {1, 3, "LEAF"},
+                            {1, 4, "LEAF"},
+                            {1, 5, "LEAF"},
+                            {1, 6, "LEAF"}},
+                           {{0, 3, 0, 1},
+                            {0, 4, 0, 2},
+                            {0, 5, 0, 4},
+                            {0, 6, 0, 8},
+                            {1, 3, 1, 16},
+                            {1, 4, 1, 32},
+                            {1, 5, 1, 64},
+                            {1, 6, 1, 128}},
+                           2);
+  auto model = trees::read_model(AttrReader(OpKind::TreeEnsemble, attrs));
+  ASSERT_TRUE(model.ok());
+  auto tables = trees::make_quantized_tables(*model);
+  ASSERT_TRUE(tables.ok()) << tables.error().str();
+  std::map<std::string, std::vector<double>> got;
+  for (const auto& [suffix, tensor] : *tables) got[suffix] = tensor.to_doubles();
+  EXPECT_EQ(got["qoffsets"], (std::vector<double>{0, 3, 4}));
+  EXPECT_EQ(got["qthresholds"], (std::vector<double>{-1, 0.5, 2, 0, /* padding */ 0}));
+  EXPECT_EQ(got["qcodes"], (std::vector<double>{3, 1, 5, 0, 0, 0, 0, 3, 1, 1, 0, 0, 0, 0}));
+  // Every threshold itself, values between and beyond them, +-inf and NaN, on both features.
+  std::vector<double> values = {-inf, -2, -1, -0.5, 0, 0.5, 1, 2, 3, inf, kNaN};
+  Tensor x(DType::F32, {static_cast<int64_t>(values.size() * values.size()), 2});
+  for (size_t i = 0; i < values.size(); ++i)
+    for (size_t j = 0; j < values.size(); ++j) {
+      x.set_double(static_cast<int64_t>((i * values.size() + j) * 2), values[i]);
+      x.set_double(static_cast<int64_t>((i * values.size() + j) * 2 + 1), values[j]);
+    }
+  for (DType dtype : {DType::F32, DType::F64}) {
+    Module m;
+    build(m, {dtype, {Dim::symbol("N"), 2}}, attrs, "tensorized-quantized");
+    Tensor input(dtype, x.shape());
+    for (int64_t i = 0; i < x.numel(); ++i) input.set_double(i, x.get_double(i));
+    // The loop evaluator against the interpreter, exactly (the scores are sums of distinct powers of 2,
+    // so every routing difference shows).
+    auto target = parse_target("x86-64-v3");
+    auto kernel = lower_kernel(*m.entry(), Schedule{}, *target);
+    ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+    auto lowered = loop::run_kernel(*kernel, {input}, m.constants());
+    ASSERT_TRUE(lowered.ok()) << lowered.error().str();
+    auto want = interpret(*m.entry(), {input});
+    ASSERT_TRUE(want.ok());
+    EXPECT_EQ((*lowered)[0].to_doubles(), (*want)[0].to_doubles());
+    // Hand-checked rows: x0 = 0.5 (equal: LEQ true; LT -1 false) -> leaf 4: 2; GT 0.5 false -> node 2 of
+    // tree 1: x1 = 0 -> NEQ false -> leaf 6: 128.
+    size_t row = 5 * values.size() + 4;  // values[5] = 0.5, values[4] = 0
+    EXPECT_EQ((*lowered)[0].get_double(static_cast<int64_t>(row * 2)), 2);
+    EXPECT_EQ((*lowered)[0].get_double(static_cast<int64_t>(row * 2 + 1)), 128);
+  }
+  // TESSEL_TREE_QUANTIZE=1 quantizes what the environment makes tensorized.
+  setenv("TESSEL_TREE_STRATEGY", "tensorized", 1);
+  setenv("TESSEL_TREE_QUANTIZE", "1", 1);
+  Module env;
+  build(env, {DType::F32, {4, 2}}, two_trees(), "");
+  unsetenv("TESSEL_TREE_STRATEGY");
+  unsetenv("TESSEL_TREE_QUANTIZE");
+  const Op* op = env.entry()->ops().back();
+  EXPECT_EQ(op->attr().s("tree_strategy"), "tensorized-quantized");
+  EXPECT_TRUE(env.constant(op->attr().s("tree_tables") + "_qcodes"));
+  check(env, kSchedules, {rows()});
+  // A NaN threshold cannot be ordered among the others: refused, naming the op.
+  Module nan;
+  Builder b(nan.add_function("main"));
+  AttrMap nan_attrs = tree_test::one_split("BRANCH_LEQ");
+  nan_attrs.insert_or_assign("nodes_values", std::vector<double>{kNaN, 0, 0});
+  nan_attrs.insert_or_assign("tree_strategy", "tensorized-quantized");
+  b.output(b.op(OpKind::TreeEnsemble, {b.input("x", {DType::F32, {2, 1}})}, nan_attrs));
+  PassContext context;
+  auto pass = choose_tree_strategy(nan, context);
+  ASSERT_FALSE(pass.ok());
+  EXPECT_THAT(pass.error().str(), HasSubstr("the tensorized-quantized tree strategy cannot lower this ensemble: a "
+                                            "node's threshold is NaN"));
 }
 
 TEST(LowerCoupling, PairwiseCouplingMatchesTheInterpreter) {
