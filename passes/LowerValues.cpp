@@ -260,6 +260,12 @@ Expected<Expr> Inliner::binary_at(const Op& op, const std::vector<Expr>& index) 
     case OpKind::GreaterEqual: return a >= b;
     case OpKind::Pow: {
       DType xc = b->type.elem;
+      if (is_float(c) && (b = simplify(b))->kind == ExprKind::FloatImm &&
+          (b->float_value == 2 || b->float_value == 3)) {
+        // x^2 and x^3 (polynomial kernels, variance): products, within an ulp of pow, without a libm call.
+        r = b->float_value == 2 ? a * a : a * a * a;
+        break;
+      }
       if (is_float(c)) {
         r = call(Intrinsic::Pow, {a, xc == c ? b : cast(Type{c}, b)});
       } else if (is_float(xc)) {

@@ -5,7 +5,8 @@
 //
 // CPU rules: vectorize the last spatial (output) axis -- the contiguous one -- or the axis the anchor
 // prefers (a conv's output channels over channel-last weights) by the target's lanes for the output
-// dtype; with a reduction, tile it by two vectors and the innermost other spatial axis (matmul i, conv
+// dtype (narrower, down to 4 lanes, for a shorter axis); with a reduction, tile it by two vectors (one
+// when it is shorter) and the innermost other spatial axis (matmul i, conv
 // ow) by up to 8 rows (AVX-512; 4 otherwise; a divisor of a constant extent when one exists) for a
 // register block of rows x 2 vector accumulators, also when its extent is symbolic (full tiles run without
 // guards); parallelize the outermost spatial axis with at least max(4, 2 x cores) iterations -- vector
@@ -15,6 +16,7 @@
 #include "passes/ScheduleKernels.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "passes/LowerKernel.h"
 #include "passes/Passes.h"
@@ -85,8 +87,14 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   const DomainAxis* vec = vector_axis(spatial, lanes);
   if (!reduction.empty())
     for (const DomainAxis& a : domain) s.order.push_back(a.name);
-  bool block = !reduction.empty() && vec && lanes >= 2 && const_at_least(vec->extent, 2 * lanes);
-  int64_t vec_chunk = block ? 2 * lanes : lanes;
+  // A short vectorized axis takes narrower vectors (down to 4 lanes) rather than none: 10 outputs of a
+  // linear model run as 8 + a scalar tail of 2.
+  int64_t width = lanes;
+  if (auto extent = vec ? vec->extent.as_const() : std::nullopt)
+    while (width > 4 && *extent < width) width /= 2;
+  bool vectorized = vec && width >= 2 && (!vec->extent.is_const() || const_at_least(vec->extent, width));
+  bool block = vectorized && !reduction.empty() && const_at_least(vec->extent, width);
+  int64_t per_row = block && const_at_least(vec->extent, 2 * width) ? 2 * width : width;
   const DomainAxis* rows = block ? row_axis(spatial, vec) : nullptr;
   // The parallel axis: the outermost whose loop has work for every thread twice over (the vectorized
   // axis counts its vector chunks) or that is the symbolic row axis (matmul's i: many rows is where the
@@ -96,17 +104,17 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   for (const DomainAxis* a : spatial) {
     if (par) break;
     if (a != vec && (const_at_least(a->extent, enough) || (a == rows && !a->extent.is_const()))) par = a;
-    if (a == vec && const_at_least(a->extent, enough * vec_chunk)) par = a;
+    if (a == vec && const_at_least(a->extent, enough * per_row)) par = a;
   }
   if (!par && !spatial.empty() && spatial[0] != vec) par = spatial[0];
-  if (vec && lanes >= 2 && (!vec->extent.is_const() || const_at_least(vec->extent, lanes))) {
+  if (vectorized) {
     if (block) {
-      // Rows of another spatial axis join the register block: rows x 2 vector accumulators, up to 8 rows
-      // with 32 vector registers (AVX-512), else 4. LLVM unrolls the constant inner loops itself.
-      if (rows) s.tile.push_back({rows->name, block_rows(rows->extent, lanes >= 16 ? 8 : 4)});
-      s.tile.push_back({vec->name, 2 * lanes});
+      // Rows of another spatial axis join the register block: rows x (1 or 2) vector accumulators, up to 8
+      // rows with 32 vector registers (AVX-512), else 4. LLVM unrolls the constant inner loops itself.
+      if (rows) s.tile.push_back({rows->name, block_rows(rows->extent, target.vector_bits >= 512 ? 8 : 4)});
+      s.tile.push_back({vec->name, per_row});
     }
-    s.vectorize = {{vec->name, lanes}};
+    s.vectorize = {{vec->name, width}};
   }
   if (par) s.parallel = {par->name};
   if (!reduction.empty()) {

@@ -50,6 +50,9 @@ class Emitter {
   llvm::Value* int_divide(llvm::Value* a, llvm::Value* b, bool is_unsigned, bool remainder);
   llvm::Value* float_call(loop::Intrinsic fn, llvm::Value* x, llvm::Value* y);
   llvm::Value* libm_call(const char* name, llvm::Value* x, llvm::Value* y);
+  /// exp and tanh of an f32 vector as inline polynomials (VectorMath.cpp); libm would run lane by lane.
+  llvm::Value* vector_exp_f32(llvm::Value* x);
+  llvm::Value* vector_tanh_f32(llvm::Value* x);
   llvm::Value* int_call(loop::Intrinsic fn, DType dtype, llvm::Value* x, llvm::Value* y, DType y_dtype);
   /// Rounds a float register value to f16 / bf16 precision (identity for other dtypes).
   llvm::Value* round_to(DType dtype, llvm::Value* value);

@@ -285,12 +285,21 @@ llvm::Value* Emitter::libm_call(const char* name, llvm::Value* x, llvm::Value* y
   return result;
 }
 
+namespace {
+
+bool is_f32_vector(llvm::Value* x) {
+  auto* vec = llvm::dyn_cast<llvm::FixedVectorType>(x->getType());
+  return vec && vec->getElementType()->isFloatTy();
+}
+
+}  // namespace
+
 llvm::Value* Emitter::float_call(Intrinsic fn, llvm::Value* x, llvm::Value* y) {
   auto unary = [&](llvm::Intrinsic::ID id) { return builder_.CreateUnaryIntrinsic(id, x); };
   switch (fn) {
     case Intrinsic::Neg: return builder_.CreateFNeg(x);
     case Intrinsic::Abs: return unary(llvm::Intrinsic::fabs);
-    case Intrinsic::Exp: return unary(llvm::Intrinsic::exp);
+    case Intrinsic::Exp: return is_f32_vector(x) ? vector_exp_f32(x) : unary(llvm::Intrinsic::exp);
     case Intrinsic::Log: return unary(llvm::Intrinsic::log);
     case Intrinsic::Sqrt: return unary(llvm::Intrinsic::sqrt);
     case Intrinsic::Sin: return unary(llvm::Intrinsic::sin);
@@ -308,7 +317,7 @@ llvm::Value* Emitter::float_call(Intrinsic fn, llvm::Value* x, llvm::Value* y) {
       llvm::Value* positive = builder_.CreateFCmpOGE(x, llvm::Constant::getNullValue(x->getType()));
       return builder_.CreateFDiv(builder_.CreateSelect(positive, one, e), denominator);
     }
-    case Intrinsic::Tanh: return libm_call("tanh", x, nullptr);
+    case Intrinsic::Tanh: return is_f32_vector(x) ? vector_tanh_f32(x) : libm_call("tanh", x, nullptr);
     case Intrinsic::Erf: return libm_call("erf", x, nullptr);
     case Intrinsic::Tan: return libm_call("tan", x, nullptr);
     case Intrinsic::Asin: return libm_call("asin", x, nullptr);

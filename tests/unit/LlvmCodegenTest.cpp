@@ -50,7 +50,6 @@ void expect_matches_interpreter(const std::string& text, const jit::Executable& 
   }
 }
 
-
 std::string mlp_text() {
   // A dense + relu + dense + softmax network with a symbolic batch; weights are ramps.
   std::string w1 = "const @w1 : f32[6, 16] = [", w2 = "const @w2 : f32[16, 4] = [", b1 = "const @b1 : f32[16] = [";
@@ -77,7 +76,8 @@ TEST(LlvmCodegen, OneExecutableServesSeveralBatchSizes) {
   auto executable = compile_text(text);
   ASSERT_TRUE(executable);
   EXPECT_EQ(executable->interface().symbols, std::vector<std::string>{"N"});
-  for (int64_t batch : {1, 5, 0, 33}) expect_matches_interpreter(text, *executable, {ramp_tensor(DType::F32, {batch, 6}, 0.1, -1)});
+  for (int64_t batch : {1, 5, 0, 33})
+    expect_matches_interpreter(text, *executable, {ramp_tensor(DType::F32, {batch, 6}, 0.1, -1)});
 }
 
 TEST(LlvmCodegen, IntegerDivisionByZeroAndOverflowFollowTheIR) {
@@ -191,6 +191,52 @@ TEST(LlvmCodegen, AotHeaderTakesDimsAndTypedTensors) {
   EXPECT_THAT(header, HasSubstr("extern const tessel_model_info net_info;"));
   EXPECT_THAT(header, HasSubstr("net_labels_numel(int64_t N) { return (int64_t)1 * (int64_t)(N); }"));
   EXPECT_THAT(header, HasSubstr(" * input  input.1: f32[N, 3]"));
+}
+
+}  // namespace
+}  // namespace tessel
+
+namespace tessel {
+namespace {
+
+/// |got - want| in units in the last place of `want` (f32).
+double ulps(float got, float want) {
+  if (got == want) return 0;
+  float spacing = std::nextafter(std::fabs(want), INFINITY) - std::fabs(want);
+  return std::fabs(double(got) - double(want)) / double(spacing);
+}
+
+TEST(LlvmCodegen, VectorExpAndTanhStayWithinTwoUlpsOfLibm) {
+  // 4096 values over [-110, 110] (both clamps, the subnormal range, 0 and the tanh switch at 0.625), plus
+  // the special values. The kernel vectorizes the whole axis, so every lane takes the inline polynomial.
+  std::vector<float> x;
+  for (int i = 0; i < 4096 - 8; ++i) x.push_back(-110.0f + 220.0f * float(i) / float(4096 - 9));
+  for (float special : {0.0f, -0.0f, 1e-6f, -0.625f, 0.625f, INFINITY, -INFINITY, NAN}) x.push_back(special);
+  auto executable = compile_text(R"(func @main(%x: f32[4096]) -> (e: f32[4096], t: f32[4096]) {
+  %e = exp(%x) : f32[4096]
+  %t = tanh(%x) : f32[4096]
+  return %e, %t
+}
+)");
+  ASSERT_TRUE(executable);
+  auto out = executable->run({Tensor::of<float>({4096}, x)});
+  ASSERT_TRUE(out.ok()) << out.error().str();
+  for (size_t i = 0; i < x.size(); ++i) {
+    float e = static_cast<float>((*out)[0].get_double(static_cast<int64_t>(i)));
+    float t = static_cast<float>((*out)[1].get_double(static_cast<int64_t>(i)));
+    float want_e = std::exp(x[i]), want_t = std::tanh(x[i]);
+    if (std::isnan(x[i])) {
+      EXPECT_TRUE(std::isnan(e) && std::isnan(t));
+      continue;
+    }
+    // Below exp's normal range the result is flushed to 0 (an absolute error under 1.2e-38).
+    if (want_e < 1.17549435e-38f) {
+      EXPECT_LE(e, 1.2e-38f) << "exp(" << x[i] << ")";
+    } else {
+      EXPECT_LE(ulps(e, want_e), 2.0) << "exp(" << x[i] << ") = " << e << ", libm " << want_e;
+    }
+    EXPECT_LE(ulps(t, want_t), 2.0) << "tanh(" << x[i] << ") = " << t << ", libm " << want_t;
+  }
 }
 
 }  // namespace
