@@ -112,7 +112,8 @@ class Grouping {
   }
 
   // A pad joins no anchor's kernel: as an epilogue it would make the anchor's result a heap temporary, as
-  // a conv's prologue it would put a bounds test on every tap (the `layout` pass pads conv inputs so).
+  // a conv's or pool's prologue it would put a bounds test on every tap (the `layout` pass pads their
+  // inputs so).
   bool has_pad(const Group& group) const {
     return std::any_of(group.members.begin(), group.members.end(),
                        [&](int i) { return ops_[i]->kind() == OpKind::Pad; });
@@ -130,7 +131,7 @@ class Grouping {
     }
     if (A.anchor) return A.anchor_class != OpClass::Opaque && !has_pad(B);  // b is an epilogue
     if (B.anchor) {                                                         // a is a prologue
-      if (B.anchor_class == OpClass::Conv && has_pad(A)) return false;
+      if ((B.anchor_class == OpClass::Conv || B.anchor_class == OpClass::Pool) && has_pad(A)) return false;
       for (int i : A.members)
         if (!fusion::allows_prologue(B.anchor_class, *ops_[i])) return false;
       return consumed_within(a, b);

@@ -16,8 +16,11 @@
 // - conv with padding: the input is padded by an explicit `pad` op and the conv has no padding, so the
 //   kernel's innermost loop has no bounds tests (which would also keep LLVM from forming FMAs); `fuse`
 //   keeps such a pad in a kernel of its own.
+// - max_pool (float, one result, floor mode) with padding: the same, padding with -inf, so its windows
+//   are plain strided loads.
 // The old constants are left for dce. On CUDA targets the pass does nothing (threads map output pixels).
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -101,6 +104,29 @@ Expected<bool> pad_conv_input(Function& function, Op* conv) {
   return true;
 }
 
+/// max_pool(x) {pads = P} -> max_pool(pad(x, P, -inf)) {pads = 0} for float inputs, one result and floor
+/// mode: the window loads become plain strided loads (no clamp, no select).
+Expected<bool> pad_max_pool_input(Function& function, Op* pool) {
+  const auto& pads = pool->attr().ints("pads");
+  Value* x = pool->operand(0);
+  if (pool->num_results() != 1 || pool->attr().i("ceil_mode") != 0 || !is_float(x->type().dtype) ||
+      std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; }))
+    return false;
+  size_t spatial = pads.size() / 2;
+  if (x->type().rank() != static_cast<int64_t>(spatial) + 2) return false;
+  std::vector<int64_t> full(2 * (spatial + 2), 0);
+  for (size_t a = 0; a < spatial; ++a) {
+    full[2 + a] = pads[a];
+    full[spatial + 4 + a] = pads[spatial + a];
+  }
+  Rewriter rewriter(function, pool, pool->location());
+  Value* padded = rewriter.op(OpKind::Pad, {x}, {{"pads", full}, {"mode", "constant"}, {"value", -INFINITY}});
+  TESSEL_TRY(rewriter.status());
+  pool->set_operand(0, padded);
+  pool->set_attr("pads", std::vector<int64_t>(pads.size(), 0));
+  return true;
+}
+
 /// gemm(a, B, c) {trans_b = 1} -> gemm(a, B^T, c) {trans_b = 0}.
 Expected<bool> relayout_gemm(Function& function, Op* gemm) {
   Value* b = gemm->operand(1);
@@ -117,6 +143,7 @@ Expected<bool> relayout_gemm(Function& function, Op* gemm) {
 
 Expected<bool> relayout(Function& function, Op* op, const Target& target) {
   if (op->kind() == OpKind::Gemm) return relayout_gemm(function, op);
+  if (op->kind() == OpKind::MaxPool) return pad_max_pool_input(function, op);
   if (op->kind() != OpKind::Conv) return false;
   TESSEL_ASSIGN(bool padded, pad_conv_input(function, op));
   int64_t block = 2 * target.vector_bits / (8 * static_cast<int64_t>(dtype_size(op->result()->type().dtype)));

@@ -90,11 +90,14 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   // A short vectorized axis takes narrower vectors (down to 4 lanes) rather than none: 10 outputs of a
   // linear model run as 8 + a scalar tail of 2.
   int64_t width = lanes;
-  if (auto extent = vec ? vec->extent.as_const() : std::nullopt)
-    while (width > 4 && *extent < width) width /= 2;
+  if (auto short_extent = vec ? vec->extent.as_const() : std::nullopt)
+    while (width > 4 && *short_extent < width) width /= 2;
   bool vectorized = vec && width >= 2 && (!vec->extent.is_const() || const_at_least(vec->extent, width));
   bool block = vectorized && !reduction.empty() && const_at_least(vec->extent, width);
-  int64_t per_row = block && const_at_least(vec->extent, 2 * width) ? 2 * width : width;
+  // Two vectors per row when that leaves no longer scalar tail than one (56 lanes: 3 x 16 + 8, not 32 + 24).
+  auto extent = vec ? vec->extent.as_const() : std::nullopt;
+  bool two = block && (!extent || (*extent >= 2 * width && *extent % (2 * width) == *extent % width));
+  int64_t per_row = two ? 2 * width : width;
   const DomainAxis* rows = block ? row_axis(spatial, vec) : nullptr;
   // The parallel axis: the outermost whose loop has work for every thread twice over (the vectorized
   // axis counts its vector chunks) or that is the symbolic row axis (matmul's i: many rows is where the

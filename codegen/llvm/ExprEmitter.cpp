@@ -261,6 +261,22 @@ Expected<llvm::Value*> Emitter::load(const ExprNode& e) {
     llvm::Value* address = builder_.CreateInBoundsGEP(elem, buffer.ptr, base);
     return from_memory(buffer.elem, builder_.CreateAlignedLoad(vector, address, align));
   }
+  const int64_t* stride = index->kind == ExprKind::Ramp ? loop::as_int_const(index->arg(1)) : nullptr;
+  if (stride && *stride >= 2 && *stride <= 4) {
+    // A short constant stride (pooling, strided slices): one masked contiguous load of lanes x stride
+    // elements, only every stride-th enabled (masked-off lanes are never read, so no bounds issue), then
+    // a shuffle that keeps the enabled lanes -- much cheaper than a gather.
+    int wide = lanes * static_cast<int>(*stride);
+    std::vector<llvm::Constant*> mask;
+    std::vector<int> keep;
+    for (int i = 0; i < wide; ++i) mask.push_back(builder_.getInt1(i % *stride == 0));
+    for (int i = 0; i < lanes; ++i) keep.push_back(i * static_cast<int>(*stride));
+    TESSEL_ASSIGN(llvm::Value * base, expr(index->arg(0)));
+    llvm::Value* address = builder_.CreateInBoundsGEP(elem, buffer.ptr, base);
+    llvm::Value* loaded = builder_.CreateMaskedLoad(llvm::FixedVectorType::get(elem, wide), address, align,
+                                                    llvm::ConstantVector::get(mask));
+    return from_memory(buffer.elem, builder_.CreateShuffleVector(loaded, keep));
+  }
   TESSEL_ASSIGN(llvm::Value * indices, expr(index));
   llvm::Value* addresses = builder_.CreateInBoundsGEP(elem, buffer.ptr, indices);
   return from_memory(buffer.elem, builder_.CreateMaskedGather(vector, addresses, align));
