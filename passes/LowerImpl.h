@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,12 @@ class Inliner {
 
   /// Reads `v` from buffer `name` from now on.
   void bind_buffer(const Value* v, std::string name) { buffers_[v] = std::move(name); }
+  /// Reads `v` from buffer `name` at the flat offset `offset(index)` (a packed copy) until unbound.
+  using OffsetFn = std::function<Expr(const std::vector<Expr>& index)>;
+  void bind_packed(const Value* v, std::string name, OffsetFn offset) {
+    packed_[v] = {std::move(name), std::move(offset)};
+  }
+  void unbind_packed(const Value* v) { packed_.erase(v); }
   /// Uses `e` for `v` (only valid at the index of the nest being built: a fused anchor's value).
   void substitute(const Value* v, Expr e) { subst_[v] = std::move(e); }
   void clear_substitute(const Value* v) { subst_.erase(v); }
@@ -77,6 +84,7 @@ class Inliner {
   const Module* module_;
   std::map<const Value*, std::string> buffers_;
   std::map<const Value*, Expr> subst_;
+  std::map<const Value*, std::pair<std::string, OffsetFn>> packed_;
   std::map<const Op*, std::vector<std::string>> stats_;
   std::map<std::string, std::string> constant_buffers_;
 };
@@ -137,6 +145,24 @@ Expected<Anchor> pool_anchor(const Value* v, Inliner& inliner);
 /// tree_ensemble (passes/LowerTrees.cpp) and pairwise_coupling (passes/LowerCoupling.cpp): custom nests.
 Expected<Anchor> tree_ensemble_anchor(const Op& op, Inliner& inliner);
 Expected<Anchor> pairwise_coupling_anchor(const Op& op, Inliner& inliner);
+
+/// Packing of a 2-D matmul's B (a kernel input) into column panels (passes/LowerPack.cpp).
+/// Panels pay only when B's rows are long (1 KiB and more alias in caches) and there are many rows of A.
+constexpr int64_t kPackMinColumns = 256;
+constexpr int64_t kPackMinRows = 16;
+struct PackPlan {
+  const Value* b;
+  int64_t tile;  ///< the schedule's tile of j: the panel width
+  Dim k;
+  int64_t n;
+  Expr rows;  ///< rows of A, tested at run time against kPackMinRows
+};
+/// The packing plan for the nest of `anchor` under `schedule`, if B is worth packing.
+std::optional<PackPlan> plan_b_packing(const Value* anchor, const Schedule& schedule);
+/// The offset of B[index] (k, j) in the packed copy: ((j / T) * K + k) * T + j % T.
+Expr packed_offset(const PackPlan& plan, const std::vector<Expr>& index);
+/// The nest that copies buffer `source` (B) into buffer `packed`.
+Stmt pack_nest(const PackPlan& plan, const std::string& source, const std::string& packed);
 
 /// Stores the final value of a nest at its spatial index.
 using StoreFn = std::function<Expected<Stmt>(const std::vector<Expr>& spatial, const Expr& value)>;

@@ -214,9 +214,11 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
   Kernel kernel;
   std::set<std::string> used;
   kernel.name = sanitize(body.name(), "k", used);
+  std::map<const Value*, std::string> input_buffers;
   for (size_t i = 0; i < body.inputs().size(); ++i) {
     const Value* in = body.inputs()[i];
     std::string name = sanitize(in->name(), "in", used);
+    input_buffers[in] = name;
     kernel.buffers.push_back({name, in->type().dtype, in->type().shape, BufferRole::Input, {}});
     inliner.bind_buffer(in, name);
   }
@@ -297,6 +299,23 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
       Expr flat = fused ? lower::flat_index(sp, fused->type().shape) : lower::flat_index(sp, out->type().shape);
       return store(out_names[k], flat, to_storage(result, out->type().dtype));
     };
+    auto pack =
+        k == 0 && fused && target.arch != TargetArch::Cuda ? lower::plan_b_packing(fused, schedule) : std::nullopt;
+    if (pack && input_buffers.count(pack->b)) {
+      // Many rows: copy B into column panels and read those; few rows: read B as it is.
+      std::string packed = sanitize("packed_" + input_buffers[pack->b], "packed", used);
+      inliner.bind_packed(pack->b, packed,
+                          [plan = *pack](const std::vector<Expr>& index) { return lower::packed_offset(plan, index); });
+      auto fast = lower::build_nest(anchor, schedule, store_fn);
+      inliner.unbind_packed(pack->b);
+      if (!fast) return fast.error();
+      TESSEL_ASSIGN(Stmt direct, lower::build_nest(anchor, schedule, store_fn));
+      Expr size = simplify(dim_expr(pack->k) * int_imm(pack->n));
+      Stmt packed_path = allocate(packed, pack->b->type().dtype, size, MemoryKind::Heap,
+                                  block({lower::pack_nest(*pack, input_buffers[pack->b], packed), *fast}));
+      nests.push_back(if_then_else(pack->rows >= int_imm(lower::kPackMinRows), packed_path, direct));
+      continue;
+    }
     TESSEL_ASSIGN(Stmt nest, lower::build_nest(anchor, k == 0 ? schedule : Schedule{}, store_fn));
     nests.push_back(nest);
   }

@@ -106,6 +106,10 @@ Expected<Expr> low_precision_cast(const Op& op, Expr x, DType to) {
 Expected<Expr> Inliner::value_at(const Value* v, const std::vector<Expr>& index) {
   if (auto it = subst_.find(v); it != subst_.end()) return it->second;
   DType dtype = v->type().dtype;
+  if (auto it = packed_.find(v); it != packed_.end()) {
+    Expr loaded = load(it->second.first, dtype, it->second.second(index));
+    return compute_dtype(dtype) == dtype ? loaded : cast(Type{compute_dtype(dtype)}, loaded);
+  }
   if (auto it = buffers_.find(v); it != buffers_.end()) {
     Expr loaded = load(it->second, dtype, flat_index(index, v->type().shape));
     return compute_dtype(dtype) == dtype ? loaded : cast(Type{compute_dtype(dtype)}, loaded);

@@ -99,12 +99,25 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   bool two = block && (!extent || (*extent >= 2 * width && *extent % (2 * width) == *extent % width));
   int64_t per_row = two ? 2 * width : width;
   const DomainAxis* rows = block ? row_axis(spatial, vec) : nullptr;
+  int64_t enough = std::max<int64_t>(4, 2 * target.cores);
+  // In a contraction (one reduction axis) with enough vector chunks, the vectorized axis' blocks go
+  // outside the row axis (matmul order j, i, k):
+  // one block of B columns then serves every row block while it is in cache, and the blocks share the
+  // work among the threads also when there are few rows (a batch of 1).
+  std::vector<const DomainAxis*> outer = spatial;
+  auto at = [&](const DomainAxis* a) { return std::find(outer.begin(), outer.end(), a); };
+  if (rows && reduction.size() == 1 && const_at_least(vec->extent, enough * per_row) && at(rows) < at(vec)) {
+    outer.erase(at(vec));
+    outer.insert(at(rows), vec);
+    s.order.clear();
+    for (const DomainAxis* a : outer) s.order.push_back(a->name);
+    for (const DomainAxis* a : reduction) s.order.push_back(a->name);
+  }
   // The parallel axis: the outermost whose loop has work for every thread twice over (the vectorized
   // axis counts its vector chunks) or that is the symbolic row axis (matmul's i: many rows is where the
   // work is, and one fork per kernel beats one per row block), else the outermost.
   const DomainAxis* par = nullptr;
-  int64_t enough = std::max<int64_t>(4, 2 * target.cores);
-  for (const DomainAxis* a : spatial) {
+  for (const DomainAxis* a : outer) {
     if (par) break;
     if (a != vec && (const_at_least(a->extent, enough) || (a == rows && !a->extent.is_const()))) par = a;
     if (a == vec && const_at_least(a->extent, enough * per_row)) par = a;

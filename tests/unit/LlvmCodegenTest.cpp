@@ -241,3 +241,27 @@ TEST(LlvmCodegen, VectorExpAndTanhStayWithinTwoUlpsOfLibm) {
 
 }  // namespace
 }  // namespace tessel
+
+namespace tessel {
+namespace {
+
+TEST(LlvmCodegen, MatmulPacksLongRowsOfBWhenThereAreManyRows) {
+  // B rows of 256 floats (1 KiB) are packed into column panels when A has at least 16 rows; fewer rows read
+  // B directly (tests/lit/passes/lower-pack.tsl shows the branch). Both paths must match the interpreter.
+  const std::string text = R"(func @main(%a: f32[N, 40], %b: f32[40, 256]) -> (c: f32[N, 256]) {
+  %c = matmul(%a, %b) : f32[N, 256]
+  return %c
+}
+)";
+  jit::CompileOptions options;
+  options.target = "x86-64-v4";
+  auto executable = compile_text(text, options);
+  ASSERT_TRUE(executable);
+  for (int64_t rows : {3, 20})
+    expect_matches_interpreter(
+        text, *executable,
+        {ramp_tensor(DType::F32, {rows, 40}, 0.25, -2), ramp_tensor(DType::F32, {40, 256}, 0.5, -3)});
+}
+
+}  // namespace
+}  // namespace tessel

@@ -122,8 +122,9 @@ TEST(Schedule, ChosenFromTheTarget) {
             "order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:4,ow:8] vectorize=ow:8 parallel=oc unroll=kw:3");
   EXPECT_EQ(chosen(conv, "x86-64-v4").str(),
             "order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:8,ow:16] vectorize=ow:16 parallel=oc unroll=kw:3");
-  EXPECT_EQ(chosen(mm, "x86-64-v3").str(), "order=[i,j,k] tile=[i:4,j:16] vectorize=j:8 parallel=i");
-  EXPECT_EQ(chosen(mm, "x86-64-v4").str(), "order=[i,j,k] tile=[i:8,j:32] vectorize=j:16 parallel=i");
+  // 1024 columns are 64 (32) vector blocks: they go outside the rows and are the parallel axis.
+  EXPECT_EQ(chosen(mm, "x86-64-v3").str(), "order=[j,i,k] tile=[i:4,j:16] vectorize=j:8 parallel=j");
+  EXPECT_EQ(chosen(mm, "x86-64-v4").str(), "order=[j,i,k] tile=[i:8,j:32] vectorize=j:16 parallel=j");
   EXPECT_EQ(chosen(mm, "cuda-sm90").str(), "tile=[i:16,j:16] gpu_blocks=[i,j] gpu_threads=[i,j]");
 }
 
