@@ -83,48 +83,34 @@ Expected<bool> relayout_conv(Function& function, Op* conv, int64_t block) {
   return true;
 }
 
-/// conv(x) {pads = P} -> conv(pad(x, P)) {pads = 0}: the conv's kernel reads every tap without a bounds
-/// test (fuse keeps such a pad in a kernel of its own).
-Expected<bool> pad_conv_input(Function& function, Op* conv) {
-  const auto& pads = conv->attr().ints("pads");
-  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) return false;
-  Value* x = conv->operand(0);
+/// window_op(x) {pads = P} -> window_op(pad(x, P, fill)) {pads = 0}: the op's kernel then reads every tap
+/// without a bounds test (fuse keeps such a pad in a kernel of its own). False when there is no padding.
+Expected<bool> pad_window_input(Function& function, Op* op, double fill) {
+  const auto& pads = op->attr().ints("pads");
+  Value* x = op->operand(0);
   size_t spatial = pads.size() / 2;
-  if (x->type().rank() != static_cast<int64_t>(spatial) + 2) return false;
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; }) ||
+      x->type().rank() != static_cast<int64_t>(spatial) + 2)
+    return false;
   std::vector<int64_t> full(2 * (spatial + 2), 0);
   for (size_t a = 0; a < spatial; ++a) {
     full[2 + a] = pads[a];
     full[spatial + 4 + a] = pads[spatial + a];
   }
-  Rewriter rewriter(function, conv, conv->location());
-  Value* padded = rewriter.op(OpKind::Pad, {x}, {{"pads", full}, {"mode", "constant"}, {"value", 0.0}});
+  Rewriter rewriter(function, op, op->location());
+  Value* padded = rewriter.op(OpKind::Pad, {x}, {{"pads", full}, {"mode", "constant"}, {"value", fill}});
   TESSEL_TRY(rewriter.status());
-  conv->set_operand(0, padded);
-  conv->set_attr("pads", std::vector<int64_t>(pads.size(), 0));
+  op->set_operand(0, padded);
+  op->set_attr("pads", std::vector<int64_t>(pads.size(), 0));
   return true;
 }
 
-/// max_pool(x) {pads = P} -> max_pool(pad(x, P, -inf)) {pads = 0} for float inputs, one result and floor
-/// mode: the window loads become plain strided loads (no clamp, no select).
+/// max_pool pads with -inf when it has float inputs, one result and floor mode (its windows then are plain
+/// strided loads); with indices or ceil mode the padding stays the op's.
 Expected<bool> pad_max_pool_input(Function& function, Op* pool) {
-  const auto& pads = pool->attr().ints("pads");
-  Value* x = pool->operand(0);
-  if (pool->num_results() != 1 || pool->attr().i("ceil_mode") != 0 || !is_float(x->type().dtype) ||
-      std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; }))
+  if (pool->num_results() != 1 || pool->attr().i("ceil_mode") != 0 || !is_float(pool->operand(0)->type().dtype))
     return false;
-  size_t spatial = pads.size() / 2;
-  if (x->type().rank() != static_cast<int64_t>(spatial) + 2) return false;
-  std::vector<int64_t> full(2 * (spatial + 2), 0);
-  for (size_t a = 0; a < spatial; ++a) {
-    full[2 + a] = pads[a];
-    full[spatial + 4 + a] = pads[spatial + a];
-  }
-  Rewriter rewriter(function, pool, pool->location());
-  Value* padded = rewriter.op(OpKind::Pad, {x}, {{"pads", full}, {"mode", "constant"}, {"value", -INFINITY}});
-  TESSEL_TRY(rewriter.status());
-  pool->set_operand(0, padded);
-  pool->set_attr("pads", std::vector<int64_t>(pads.size(), 0));
-  return true;
+  return pad_window_input(function, pool, -INFINITY);
 }
 
 /// gemm(a, B, c) {trans_b = 1} -> gemm(a, B^T, c) {trans_b = 0}.
@@ -145,7 +131,7 @@ Expected<bool> relayout(Function& function, Op* op, const Target& target) {
   if (op->kind() == OpKind::Gemm) return relayout_gemm(function, op);
   if (op->kind() == OpKind::MaxPool) return pad_max_pool_input(function, op);
   if (op->kind() != OpKind::Conv) return false;
-  TESSEL_ASSIGN(bool padded, pad_conv_input(function, op));
+  TESSEL_ASSIGN(bool padded, pad_window_input(function, op, 0.0));
   int64_t block = 2 * target.vector_bits / (8 * static_cast<int64_t>(dtype_size(op->result()->type().dtype)));
   TESSEL_ASSIGN(bool weights, relayout_conv(function, op, block));
   return padded || weights;

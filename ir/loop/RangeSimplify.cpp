@@ -140,15 +140,7 @@ Stmt rewrite(const Stmt& s, Scope& scope) {
   for (const Stmt& b : s->body) body.push_back(b ? rewrite(b, scope) : b);
   if (bound || s->kind == StmtKind::Let) scope.erase(s->name);
   if (saved) scope[s->name] = *saved;
-  switch (s->kind) {
-    case StmtKind::For: return for_loop(s->name, exprs[0], exprs[1], s->for_kind, body[0]);
-    case StmtKind::Store: return store(s->name, exprs[0], exprs[1]);
-    case StmtKind::Let: return let_stmt(s->name, exprs[0], body[0]);
-    case StmtKind::Block: return block(std::move(body));
-    case StmtKind::If: return if_then_else(exprs[0], body[0], body.size() > 1 ? body[1] : nullptr);
-    case StmtKind::Allocate: return allocate(s->name, s->elem, exprs[0], s->memory, body[0]);
-  }
-  return s;
+  return with_parts(s, std::move(exprs), std::move(body));
 }
 
 }  // namespace

@@ -124,6 +124,10 @@ Stmt substitute(const Stmt& s, const std::string& name, const Expr& value) {
   bool shadows = (s->kind == StmtKind::For || s->kind == StmtKind::Let) && s->name == name;
   std::vector<Stmt> body;
   for (const Stmt& b : s->body) body.push_back(shadows ? b : substitute(b, name, value));
+  return with_parts(s, std::move(exprs), std::move(body));
+}
+
+Stmt with_parts(const Stmt& s, std::vector<Expr> exprs, std::vector<Stmt> body) {
   switch (s->kind) {
     case StmtKind::For: return for_loop(s->name, exprs[0], exprs[1], s->for_kind, body[0]);
     case StmtKind::Store: return store(s->name, exprs[0], exprs[1]);

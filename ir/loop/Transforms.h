@@ -16,6 +16,8 @@ Stmt substitute(const Stmt& s, const std::string& name, const Expr& value);
 bool depends_on(const Expr& e, const std::string& name);
 /// Rebuilds `e` with new operands (types recomputed from them).
 Expr with_args(const Expr& e, std::vector<Expr> args);
+/// Rebuilds statement `s` (same kind, name and attributes) with new expressions and body statements.
+Stmt with_parts(const Stmt& s, std::vector<Expr> exprs, std::vector<Stmt> body);
 
 Expr simplify(const Expr& e);
 Stmt simplify(const Stmt& s);
