@@ -18,36 +18,6 @@ struct FamilyFns {
   EvalFn eval;
 };
 
-// Strings and the low-precision types are storage formats: only the ops below move or convert them;
-// everything else sees them after a cast. Checking here, in front of every shape rule, keeps the
-// kernels (which know only the compute dtypes) from ever meeting them.
-bool admits_storage_dtype(OpKind kind, DType dtype) {
-  switch (kind) {
-    case OpKind::Const:
-    case OpKind::Cast:
-    case OpKind::Reshape:
-    case OpKind::Squeeze:
-    case OpKind::Unsqueeze:
-    case OpKind::ShapeOf: return true;
-    // The string ops, and the ops that also compare or map strings.
-    case OpKind::Equal:
-    case OpKind::LabelEncode:
-    case OpKind::StringConcat:
-    case OpKind::RegexFullMatch:
-    case OpKind::StringSplit:
-    case OpKind::StringNormalizer: return dtype == DType::String;
-    case OpKind::Transpose:
-    case OpKind::Concat:
-    case OpKind::Split:
-    case OpKind::Slice:
-    case OpKind::Gather:
-    case OpKind::Expand:
-    case OpKind::Tile:
-    case OpKind::Kernel: return dtype != DType::String;  // fused casts and moves of low-precision values
-    default: return false;
-  }
-}
-
 bool is_storage_dtype(DType dtype) { return dtype == DType::String || is_low_precision(dtype); }
 
 Error storage_dtype_error(OpKind kind, DType dtype) {
@@ -175,6 +145,36 @@ const std::vector<OpInfo>& table() {
 }
 
 }  // namespace
+
+// Strings and the low-precision types are storage formats: only the ops below move or convert them;
+// everything else sees them after a cast. Checking here, in front of every shape rule, keeps the
+// kernels (which know only the compute dtypes) from ever meeting them.
+bool admits_storage_dtype(OpKind kind, DType dtype) {
+  switch (kind) {
+    case OpKind::Const:
+    case OpKind::Cast:
+    case OpKind::Reshape:
+    case OpKind::Squeeze:
+    case OpKind::Unsqueeze:
+    case OpKind::ShapeOf: return true;
+    // The string ops, and the ops that also compare or map strings.
+    case OpKind::Equal:
+    case OpKind::LabelEncode:
+    case OpKind::StringConcat:
+    case OpKind::RegexFullMatch:
+    case OpKind::StringSplit:
+    case OpKind::StringNormalizer: return dtype == DType::String;
+    case OpKind::Transpose:
+    case OpKind::Concat:
+    case OpKind::Split:
+    case OpKind::Slice:
+    case OpKind::Gather:
+    case OpKind::Expand:
+    case OpKind::Tile:
+    case OpKind::Kernel: return dtype != DType::String;  // fused casts and moves of low-precision values
+    default: return false;
+  }
+}
 
 const AttrSpec* OpInfo::find_attr(std::string_view attr_name) const {
   for (const auto& spec : attrs)

@@ -110,6 +110,9 @@ struct OpInfo {
 };
 
 const OpInfo& op_info(OpKind kind);
+/// Whether op `kind` takes tensors of storage dtype `dtype` (strings, low-precision floats and ints): the
+/// moves and casts that carry them, the string ops; every other op sees them only after a cast.
+bool admits_storage_dtype(OpKind kind, DType dtype);
 /// Looks an op up by its text name ("conv"); null if unknown.
 const OpInfo* find_op(std::string_view name);
 std::span<const OpInfo> all_ops();

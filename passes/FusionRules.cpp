@@ -4,37 +4,19 @@
 #include <algorithm>
 
 #include "ir/DType.h"
+#include "ir/OpTable.h"
 
 namespace tessel::fusion {
 namespace {
 
-// Low-precision values enter kernels only through the ops that accept them (ir/OpTable.cpp), which move
-// their bytes or cast them (the loop IR spells the conversions out, ir/loop/LowPrecisionExpr.h); strings
-// never do.
-bool moves_or_converts(OpKind kind) {
-  switch (kind) {
-    case OpKind::Cast:
-    case OpKind::Reshape:
-    case OpKind::Transpose:
-    case OpKind::Concat:
-    case OpKind::Split:
-    case OpKind::Slice:
-    case OpKind::Gather:
-    case OpKind::Expand:
-    case OpKind::Squeeze:
-    case OpKind::Unsqueeze:
-    case OpKind::Tile:
-    case OpKind::ShapeOf: return true;
-    default: return false;
-  }
-}
-
+// Low-precision values enter kernels only through the ops that accept them (ir/OpTable.h
+// admits_storage_dtype), which move their bytes or cast them (the loop IR spells the conversions out,
+// ir/loop/LowPrecisionExpr.h); strings never do.
 bool touches_storage_dtype(const Op& op) {
-  bool low_precision_ok = moves_or_converts(op.kind());
   auto storage = [&](const Value* value) {
     if (!value) return false;
     DType dtype = value->type().dtype;
-    return dtype == DType::String || (is_low_precision(dtype) && !low_precision_ok);
+    return dtype == DType::String || (is_low_precision(dtype) && !admits_storage_dtype(op.kind(), dtype));
   };
   return std::any_of(op.operands().begin(), op.operands().end(), storage) ||
          std::any_of(op.results().begin(), op.results().end(), storage);
