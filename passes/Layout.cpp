@@ -10,7 +10,8 @@
 //   channel-last [ic, k..., oc] when B does not divide oc. In the conv's kernel the weight loads along the
 //   output channels are then contiguous, and the conv's lowering asks the scheduler to vectorize them
 //   (DomainAxis::prefer_vector): every output-channel vector costs one load and one FMA per tap, and a
-//   strided input is read one broadcast scalar at a time instead of through gathers.
+//   strided input is read one broadcast scalar at a time instead of through gathers. A conv with fewer
+//   taps per output (ic x k...) than a vector has lanes keeps W: its output rows vectorize better.
 // - gemm with trans_b = 1 and a constant B [n, k]: B becomes the constant B^T [k, n] with trans_b = 0, so
 //   the loads along n (the vectorized output axis) are contiguous.
 // - conv with padding: the input is padded by an explicit `pad` op and the conv has no padding, so the
@@ -57,6 +58,10 @@ Expected<bool> relayout_conv(Function& function, Op* conv, int64_t block) {
   if (!weights || conv->attr().i("group") != 1 || weights->shape().size() < 3) return false;
   const std::vector<int64_t>& shape = weights->shape();
   int64_t rank = static_cast<int64_t>(shape.size()), oc = shape[0];
+  // Vectorized output channels store each vector as `lanes` scalars (the output is NCHW); with fewer taps
+  // than that per output (a first layer on one input channel: 9) the stores cost more than the FMAs, and
+  // the output row (contiguous loads and stores) is the better vector axis: keep W as it is.
+  if (oc == 0 || weights->numel() / oc < block / 2) return false;
   Rewriter rewriter(function, conv, conv->location());
   Value* read = nullptr;
   if (block > 1 && oc > block && oc % block == 0) {

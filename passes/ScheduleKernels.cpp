@@ -5,12 +5,13 @@
 //
 // CPU rules: vectorize the last spatial (output) axis -- the contiguous one -- or the axis the anchor
 // prefers (a conv's output channels over channel-last weights) by the target's lanes for the output
-// dtype (narrower, down to 4 lanes, for a shorter axis); with a reduction, tile it by two vectors (one
-// when it is shorter) and the innermost other spatial axis (matmul i, conv
-// ow) by up to 8 rows (AVX-512; 4 otherwise; a divisor of a constant extent when one exists) for a
-// register block of rows x 2 vector accumulators, also when its extent is symbolic (full tiles run without
-// guards); parallelize the outermost spatial axis with at least max(4, 2 x cores) iterations -- vector
-// chunks for the vectorized axis -- (else the outermost); unroll a reduction axis of extent <= 4.
+// dtype (narrower, down to 4 lanes, where that takes fewer steps); with a reduction, tile it by two vectors
+// (one when it is shorter) and the innermost other spatial axis (matmul i, conv ow) by up to 8 rows
+// (AVX-512; 4 otherwise; a divisor of a constant extent when one exists) for a register block of rows x 2
+// vector accumulators, also when its extent is symbolic (full tiles run without guards); a contraction
+// over a symbolic row count (a batch, maybe 1) takes 4 rows x 4 vectors instead; parallelize the
+// outermost spatial axis with at least max(4, 2 x cores) iterations -- vector chunks for the vectorized
+// axis -- (else the outermost); unroll a reduction axis of extent <= 4.
 // CUDA rules: tile the last two spatial axes 16 x 16 (or the last by 256) and map the outer parts to
 // blocks and the tiles to threads.
 #include "passes/ScheduleKernels.h"
@@ -77,6 +78,19 @@ const DomainAxis* row_axis(const std::vector<const DomainAxis*>& spatial, const 
   return nullptr;
 }
 
+/// The lanes for a vectorized axis: the target's, or narrower (down to 4) when that runs a constant extent
+/// in fewer vector-or-scalar steps: 10 outputs of a linear model as 8 + 2 scalars, a 26-wide conv row as
+/// 3 x 8 + 2 rather than 16 + 10 scalars; 56 as 7 x 8 rather than 3 x 16 + 8.
+int64_t vector_width(const Dim& extent, int64_t lanes) {
+  auto c = extent.as_const();
+  if (!c) return lanes;
+  int64_t best = lanes;
+  auto steps = [&](int64_t w) { return *c / w + *c % w; };
+  for (int64_t w = lanes / 2; w >= 4; w /= 2)
+    if (steps(w) < steps(best)) best = w;
+  return best;
+}
+
 }  // namespace
 
 Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const Target& target) {
@@ -87,11 +101,7 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   const DomainAxis* vec = vector_axis(spatial, lanes);
   if (!reduction.empty())
     for (const DomainAxis& a : domain) s.order.push_back(a.name);
-  // A short vectorized axis takes narrower vectors (down to 4 lanes) rather than none: 10 outputs of a
-  // linear model run as 8 + a scalar tail of 2.
-  int64_t width = lanes;
-  if (auto short_extent = vec ? vec->extent.as_const() : std::nullopt)
-    while (width > 4 && *short_extent < width) width /= 2;
+  int64_t width = vec ? vector_width(vec->extent, lanes) : lanes;
   bool vectorized = vec && width >= 2 && (!vec->extent.is_const() || const_at_least(vec->extent, width));
   bool block = vectorized && !reduction.empty() && const_at_least(vec->extent, width);
   // Two vectors per row when that leaves no longer scalar tail than one (56 lanes: 3 x 16 + 8, not 32 + 24).
@@ -100,13 +110,21 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   int64_t per_row = two ? 2 * width : width;
   const DomainAxis* rows = block ? row_axis(spatial, vec) : nullptr;
   int64_t enough = std::max<int64_t>(4, 2 * target.cores);
+  // A contraction over a symbolic number of rows (a batch; often 1: a matrix-vector product) streams B once
+  // per row block: a row then needs many independent accumulators and one contiguous stretch of each B
+  // row, and the threads share the columns. Four vectors per row (4 rows x 4 vectors: the same 16
+  // accumulators as 8 x 2) when the columns still give every thread a block.
+  bool wide = rows && reduction.size() == 1 && !rows->extent.is_const() && target.vector_bits >= 512 && extent &&
+              *extent % (4 * width) == 0 && *extent / (4 * width) >= target.cores;
+  if (wide) per_row = 4 * width;
+  int64_t column_blocks = wide ? target.cores : enough;
   // In a contraction (one reduction axis) with enough vector chunks, the vectorized axis' blocks go
   // outside the row axis (matmul order j, i, k):
   // one block of B columns then serves every row block while it is in cache, and the blocks share the
   // work among the threads also when there are few rows (a batch of 1).
   std::vector<const DomainAxis*> outer = spatial;
   auto at = [&](const DomainAxis* a) { return std::find(outer.begin(), outer.end(), a); };
-  if (rows && reduction.size() == 1 && const_at_least(vec->extent, enough * per_row) && at(rows) < at(vec)) {
+  if (rows && reduction.size() == 1 && const_at_least(vec->extent, column_blocks * per_row) && at(rows) < at(vec)) {
     outer.erase(at(vec));
     outer.insert(at(rows), vec);
     s.order.clear();
@@ -120,14 +138,15 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   for (const DomainAxis* a : outer) {
     if (par) break;
     if (a != vec && (const_at_least(a->extent, enough) || (a == rows && !a->extent.is_const()))) par = a;
-    if (a == vec && const_at_least(a->extent, enough * per_row)) par = a;
+    if (a == vec && const_at_least(a->extent, column_blocks * per_row)) par = a;
   }
   if (!par && !spatial.empty() && spatial[0] != vec) par = spatial[0];
   if (vectorized) {
     if (block) {
       // Rows of another spatial axis join the register block: rows x (1 or 2) vector accumulators, up to 8
       // rows with 32 vector registers (AVX-512), else 4. LLVM unrolls the constant inner loops itself.
-      if (rows) s.tile.push_back({rows->name, block_rows(rows->extent, target.vector_bits >= 512 ? 8 : 4)});
+      int64_t max_rows = wide || target.vector_bits < 512 ? 4 : 8;
+      if (rows) s.tile.push_back({rows->name, block_rows(rows->extent, max_rows)});
       s.tile.push_back({vec->name, per_row});
     }
     s.vectorize = {{vec->name, width}};

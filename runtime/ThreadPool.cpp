@@ -1,7 +1,13 @@
 // The runtime's thread pool: C++ threads behind the C API of
 // tessel_runtime.h. A parallel_for becomes a Job -- a range cut into
-// fixed-size chunks that threads claim one at a time from an atomic counter
-// (so fast threads take more chunks). The job goes on the pool's queue for the
+// fixed-size chunks that threads claim one at a time (so fast threads take
+// more chunks). Each thread of the pool has a home share of the chunks, the
+// same share in every job (thread t of T: the t-th of T equal runs); it
+// claims its own first, from its share's atomic cursor, then takes what is
+// left of the others'. A kernel's column blocks then run on the same core from
+// one run to the next and find their weights in that core's cache (a
+// matrix-vector product whose weights fit in the cores' caches together but
+// not in one). The job goes on the pool's queue for the
 // workers, the calling thread claims chunks too, then waits until every
 // claimed chunk has finished. A thread that waits never claims new work, and
 // a claimed chunk always runs to completion, so nested and concurrent loops
@@ -65,13 +71,42 @@ struct Job {
   uint64_t size = 0;  ///< end - begin, computed without signed overflow
   uint64_t grain = 1;
   uint64_t num_chunks = 0;
-  std::atomic<uint64_t> next_chunk{0};
+  /// Share s of num_shares: a contiguous run of about num_chunks / num_shares chunks, handed out by
+  /// cursors[s].
+  struct alignas(64) Cursor {
+    std::atomic<uint64_t> next{0};
+    uint64_t end = 0;
+  };
+  uint64_t num_shares = 1;
+  std::unique_ptr<Cursor[]> cursors;
   std::atomic<uint64_t> done_chunks{0};
   std::atomic<bool> threw{false};
   std::mutex mutex;
   std::condition_variable finished;
 
-  bool exhausted() const { return next_chunk.load(std::memory_order_relaxed) >= num_chunks; }
+  /// Cuts the chunks into one share per thread that can take part.
+  void share(uint64_t threads) {
+    num_shares = std::max<uint64_t>(1, std::min(threads, num_chunks));
+    cursors = std::make_unique<Cursor[]>(num_shares);
+    // Share s starts at s * base + min(s, extra): no product can overflow, however many chunks.
+    uint64_t base = num_chunks / num_shares, extra = num_chunks % num_shares, start = 0;
+    for (uint64_t s = 0; s < num_shares; ++s) {
+      cursors[s].next.store(start, std::memory_order_relaxed);
+      start += base + (s < extra ? 1 : 0);
+      cursors[s].end = start;
+    }
+  }
+
+  /// The next unclaimed chunk, from the home share of thread `slot` first; num_chunks when none is left.
+  uint64_t claim(uint64_t slot) {
+    for (uint64_t i = 0; i < num_shares; ++i) {
+      Cursor& cursor = cursors[(slot + i) % num_shares];
+      if (cursor.next.load(std::memory_order_relaxed) >= cursor.end) continue;
+      uint64_t chunk = cursor.next.fetch_add(1, std::memory_order_relaxed);
+      if (chunk < cursor.end) return chunk;
+    }
+    return num_chunks;
+  }
 
   void run_chunk(uint64_t chunk) {
     uint64_t offset = chunk * grain;
@@ -87,10 +122,10 @@ struct Job {
     }
   }
 
-  /// Claims and runs chunks until none are left.
-  void run_chunks() {
+  /// Claims and runs chunks until none are left; `slot` is the thread's index in its pool (0: the caller).
+  void run_chunks(uint64_t slot) {
     while (true) {
-      uint64_t chunk = next_chunk.fetch_add(1, std::memory_order_relaxed);
+      uint64_t chunk = claim(slot);
       if (chunk >= num_chunks) return;
       run_chunk(chunk);
       if (done_chunks.fetch_add(1, std::memory_order_acq_rel) + 1 == num_chunks) {
@@ -124,7 +159,7 @@ struct tessel_thread_pool {
     queued.store(queue.size(), std::memory_order_release);
   }
 
-  void worker_loop() {
+  void worker_loop(uint64_t slot) {
     std::unique_lock<std::mutex> lock(mutex);
     while (true) {
       if (queue.empty() && !stopping) {
@@ -136,7 +171,7 @@ struct tessel_thread_pool {
       if (queue.empty()) return;
       std::shared_ptr<Job> job = queue.front();
       lock.unlock();
-      job->run_chunks();
+      job->run_chunks(slot);
       lock.lock();
       remove(job.get());  // every chunk is claimed: later wake-ups must not find it again
     }
@@ -174,7 +209,7 @@ tessel_status run_job(tessel_thread_pool* pool, const std::shared_ptr<Job>& shar
       for (uint64_t i = 0; i < helpers; ++i) pool->wake.notify_one();
     }
   }
-  job.run_chunks();
+  job.run_chunks(0);
   if (parallel) {
     {
       std::lock_guard<std::mutex> lock(pool->mutex);
@@ -206,7 +241,8 @@ tessel_thread_pool* tessel_thread_pool_create(int num_threads) {
   pool->num_threads = num_threads;
   try {
     pool->workers.reserve(static_cast<size_t>(num_threads - 1));
-    for (int i = 1; i < num_threads; ++i) pool->workers.emplace_back([pool] { pool->worker_loop(); });
+    for (int i = 1; i < num_threads; ++i)
+      pool->workers.emplace_back([pool, i] { pool->worker_loop(static_cast<uint64_t>(i)); });
   } catch (const std::exception& error) {
     pool->stop();
     delete pool;
@@ -236,6 +272,7 @@ tessel_status tessel_parallel_for(tessel_thread_pool* pool, int64_t begin, int64
       job.grain = std::max<uint64_t>(1, job.size / chunks + (job.size % chunks != 0));
     }
     job.num_chunks = job.size / job.grain + (job.size % job.grain != 0);
+    job.share(static_cast<uint64_t>(tessel_thread_pool_num_threads(pool)));
     return run_job(pool, shared);
   } catch (const std::bad_alloc&) {
     return tessel_set_error(TESSEL_ERROR_OUT_OF_MEMORY, "tessel_parallel_for: out of memory");

@@ -331,6 +331,43 @@ TEST(RuntimeThreadPool, CoversEveryIndexExactlyOnce) {
   }
 }
 
+/// Records the first chunk a pool worker ran; chunk 0 (the caller's) waits, at most a second, until a
+/// worker has started one, so the worker's first claim happens while the caller's share is still open.
+struct HomeShares {
+  std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int64_t> worker_first{-1};
+
+  static void visit(void* ctx, int64_t begin, int64_t) {
+    auto* self = static_cast<HomeShares*>(ctx);
+    if (std::this_thread::get_id() != self->caller) {
+      int64_t none = -1;
+      self->worker_first.compare_exchange_strong(none, begin);
+      return;
+    }
+    if (begin != 0) return;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (self->worker_first.load() < 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  }
+};
+
+TEST(RuntimeThreadPool, EachThreadTakesItsOwnShareFirst) {
+  // Four chunks on two threads: the caller's share is chunks 0-1, the worker's 2-3. The worker starts
+  // with chunk 2 although chunk 1 is free (so a kernel's blocks stay in one core's cache run after run);
+  // one counter for all would hand it chunk 1.
+  tessel_thread_pool* pool = tessel_thread_pool_create(2);
+  ASSERT_NE(pool, nullptr);
+  int joined = 0;
+  for (int run = 0; run < 20; ++run) {
+    HomeShares shares;
+    ASSERT_EQ(tessel_parallel_for(pool, 0, 4, 1, HomeShares::visit, &shares), TESSEL_OK);
+    int64_t first = shares.worker_first.load();
+    if (first >= 0) ++joined;
+    EXPECT_TRUE(first == -1 || first == 2) << "run " << run << ": the worker began with chunk " << first;
+  }
+  EXPECT_GT(joined, 0) << "the worker never took part";
+  tessel_thread_pool_destroy(pool);
+}
+
 TEST(RuntimeThreadPool, EmptyAndReversedRangesCallNothing) {
   tessel_thread_pool* pool = tessel_thread_pool_create(4);
   std::atomic<int> calls{0};

@@ -117,11 +117,11 @@ TEST(Schedule, ChosenFromTheTarget) {
   matmul_module(mm);
   // AVX2: 8 f32 lanes; AVX-512: 16. The outermost big spatial axis is parallel; the 3x3 window unrolled;
   // the rows of the register block come from the innermost other spatial axis (conv oh, matmul i); 56
-  // columns take one vector per row (3 x 16 + a tail of 8; two vectors would leave a tail of 24).
+  // columns take one vector per row, of 8 lanes also on AVX-512 (7 x 8, not 3 x 16 + a scalar tail of 8).
   EXPECT_EQ(chosen(conv, "x86-64-v3").str(),
             "order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:4,ow:8] vectorize=ow:8 parallel=oc unroll=kw:3");
   EXPECT_EQ(chosen(conv, "x86-64-v4").str(),
-            "order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:8,ow:16] vectorize=ow:16 parallel=oc unroll=kw:3");
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:8,ow:8] vectorize=ow:8 parallel=oc unroll=kw:3");
   // 1024 columns are 64 (32) vector blocks: they go outside the rows and are the parallel axis.
   EXPECT_EQ(chosen(mm, "x86-64-v3").str(), "order=[j,i,k] tile=[i:4,j:16] vectorize=j:8 parallel=j");
   EXPECT_EQ(chosen(mm, "x86-64-v4").str(), "order=[j,i,k] tile=[i:8,j:32] vectorize=j:16 parallel=j");
@@ -150,6 +150,47 @@ TEST(Schedule, ConvOverChannelLastWeightsVectorizesOutputChannels) {
   Module d;  // 16 cores want 32 blocks: the rows again
   EXPECT_EQ(chosen(*channel_last_conv_module(d, 512, 58), "x86-64-v4", 16).str(),
             "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:8,oc:32] vectorize=oc:16 parallel=oh unroll=kw:3");
+}
+
+Module* batch_matmul_module(Module& m, int64_t k, int64_t n) {
+  Builder b(m.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {Dim::symbol("N"), k}});
+  Value* w = b.input("w", {DType::F32, {k, n}});
+  b.output(b.matmul(x, w));
+  return &m;
+}
+
+TEST(Schedule, MatmulOverABatchStreamsWideColumnBlocks) {
+  // N rows (maybe 1): 4 rows x 4 vectors, 128 columns in 2 blocks of 64, one per core.
+  Module a, b, c, d;
+  EXPECT_EQ(chosen(*batch_matmul_module(a, 5408, 128), "x86-64-v4").str(),
+            "order=[j,i,k] tile=[i:4,j:64] vectorize=j:16 parallel=j");
+  // 4 cores would leave 2 of them idle on 2 blocks of 64: 8 x 2 blocks, too few (4) for every core twice
+  // over, so the rows are parallel.
+  EXPECT_EQ(chosen(*batch_matmul_module(b, 5408, 128), "x86-64-v4", 4).str(),
+            "order=[i,j,k] tile=[i:8,j:32] vectorize=j:16 parallel=i");
+  // AVX2 has 16 vector registers: no 4 x 4 block.
+  EXPECT_EQ(chosen(*batch_matmul_module(c, 5408, 128), "x86-64-v3").str(),
+            "order=[j,i,k] tile=[i:4,j:16] vectorize=j:8 parallel=j");
+  // 96 columns are not a multiple of 64: 8 x 2 blocks.
+  EXPECT_EQ(chosen(*batch_matmul_module(d, 64, 96), "x86-64-v4").str(),
+            "order=[i,j,k] tile=[i:8,j:32] vectorize=j:16 parallel=i");
+}
+
+TEST(Schedule, VectorWidthTakesTheFewestSteps) {
+  // A 26-wide conv row: 3 x 8 + 2 scalars (5 steps), not 16 + 10 scalars (11); 13 pooled columns:
+  // 3 x 4 + 1; 64: 4 x 16.
+  auto width_for = [](int64_t size) {
+    Module m;
+    Builder b(m.add_function("main"));
+    Value* x = b.input("x", {DType::F32, {1, 1, size, size}});
+    Value* w = b.input("w", {DType::F32, {4, 1, 3, 3}});
+    b.output(b.conv(x, w, nullptr));
+    return chosen(m, "x86-64-v4").vector_width_of("ow");
+  };
+  EXPECT_EQ(width_for(28), 8);
+  EXPECT_EQ(width_for(15), 4);
+  EXPECT_EQ(width_for(66), 16);
 }
 
 }  // namespace
