@@ -7,9 +7,14 @@
 //
 //   outer loops { allocate acc[tile] local { init over tile; update over inner loops; finalize over tile } }
 //
+// When spatial loops sit between reduction loops (a reduction split in chunks outside a row of register
+// tiles), the register tile gets a local `reg` of its own around the innermost reduction loops.
+//
 // and the epilogue runs in the finalize loop, at the store. A vectorized axis is split exactly (main
 // nest over floor(E/W)*W elements) and its ragged end runs in a second, scalar copy of the nest.
 // Non-dividing tiles and unroll splits round up and guard the statements with `index < extent`.
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "ir/loop/Text.h"
@@ -184,37 +189,77 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
     acc_index = simplify(acc_index * l->extent + var(l->var));
   }
   size_t n = anchor.accs.size();
-  std::vector<std::string> names;
-  std::vector<Expr> current;
-  for (size_t k = 0; k < n; ++k) {
-    names.push_back(n == 1 ? "acc" : fmt::format("acc{}", k));
-    current.push_back(load(names[k], anchor.accs[k].dtype, acc_index));
-  }
-  std::vector<Stmt> init, update;
+  auto acc_names = [&](const char* stem) {
+    std::vector<std::string> result;
+    for (size_t k = 0; k < n; ++k) result.push_back(n == 1 ? stem : fmt::format("{}{}", stem, k));
+    return result;
+  };
+  std::vector<std::string> names = acc_names("acc");
+  auto loads_of = [&](const std::vector<std::string>& accs, const Expr& index) {
+    std::vector<Expr> result;
+    for (size_t k = 0; k < n; ++k) result.push_back(load(accs[k], anchor.accs[k].dtype, index));
+    return result;
+  };
+  std::vector<Expr> current = loads_of(names, acc_index);
+  // One step of the reduction on the accumulators `accs` at `index`.
+  auto update_of = [&](const std::vector<std::string>& accs, const Expr& index) -> Expected<Stmt> {
+    TESSEL_ASSIGN(std::vector<Expr> next, anchor.update(values, loads_of(accs, index)));
+    if (n == 1) return store(accs[0], index, next[0]);
+    // All new values read the old ones: compute them first.
+    std::vector<Stmt> stores;
+    for (size_t k = 0; k < n; ++k) stores.push_back(store(accs[k], index, var(accs[k] + ".next", next[k]->type)));
+    Stmt body = block(stores);
+    for (size_t k = n; k-- > 0;) body = let_stmt(accs[k] + ".next", next[k], body);
+    return body;
+  };
+  std::vector<Stmt> init;
   std::vector<Expr> initial;
   for (const auto& acc : anchor.accs) initial.push_back(acc.init);
   if (anchor.init_at) {
     TESSEL_ASSIGN(initial, anchor.init_at(spatial));
   }
   for (size_t k = 0; k < n; ++k) init.push_back(store(names[k], acc_index, initial[k]));
-  TESSEL_ASSIGN(std::vector<Expr> next, anchor.update(values, current));
-  for (size_t k = 0; k < n; ++k) update.push_back(store(names[k], acc_index, next[k]));
-  if (n > 1) {
-    // All new values read the old ones: compute them first.
-    std::vector<Stmt> stores;
-    for (size_t k = 0; k < n; ++k) stores.push_back(store(names[k], acc_index, var(names[k] + ".next", next[k]->type)));
-    Stmt body = block(stores);
-    for (size_t k = n; k-- > 0;) body = let_stmt(names[k] + ".next", next[k], body);
-    update = {body};
-  }
+  TESSEL_ASSIGN(Stmt update, update_of(names, acc_index));
   TESSEL_ASSIGN(Expr result, anchor.finalize(spatial, current));
   TESSEL_ASSIGN(Stmt st, store_fn(spatial, result));
+  // Spatial loops ordered inside a reduction loop but outside the register tile (conv ow.o inside ic.o: the
+  // reduction runs in chunks whose weights stay in cache, and acc carries the partial sums of a whole row
+  // between chunks): the register tile accumulates in a small local of its own, loaded from acc before the
+  // remaining reduction loops and stored back after them, so its accumulators stay in registers.
+  size_t head_end = 0;
+  for (size_t i = 0; i < inner.size(); ++i)
+    if (!axes[inner[i]->axis].reduction && inner[i]->place == Place::Outer) head_end = i + 1;
+  std::vector<const Level*> head(inner.begin(), inner.begin() + static_cast<long>(head_end));
+  std::vector<const Level*> rest(inner.begin() + static_cast<long>(head_end), inner.end()), reg_tile;
+  bool rest_reduces = false;
+  Expr reg_size = int_imm(1), reg_index = int_imm(0);
+  for (const Level* l : rest) {
+    rest_reduces |= axes[l->axis].reduction;
+    if (axes[l->axis].reduction) continue;
+    reg_tile.push_back(l);
+    reg_size = simplify(reg_size * l->extent);
+    reg_index = simplify(reg_index * l->extent + var(l->var));
+  }
+  bool stage = head_end > 0 && rest_reduces;
+  std::vector<std::string> regs = acc_names("reg");
+  TESSEL_ASSIGN(Stmt reg_update, update_of(regs, reg_index));
+  auto staged_updates = [&](const std::function<Stmt(Stmt)>& g) {
+    std::vector<Stmt> load_regs, store_regs;
+    for (size_t k = 0; k < n; ++k) {
+      load_regs.push_back(store(regs[k], reg_index, load(names[k], anchor.accs[k].dtype, acc_index)));
+      store_regs.push_back(store(names[k], acc_index, load(regs[k], anchor.accs[k].dtype, reg_index)));
+    }
+    Stmt body = block({wrap(reg_tile, block(load_regs)), wrap(rest, g(reg_update)), wrap(reg_tile, block(store_regs))});
+    for (size_t k = n; k-- > 0;) body = allocate(regs[k], anchor.accs[k].dtype, reg_size, MemoryKind::Local, body);
+    return wrap(head, body);
+  };
   // Initial values read at the spatial index are guarded like the store (tiles may overshoot).
   auto nest = [&](bool guards) {
-    auto g = [&](Stmt body) { return guards ? guarded(std::move(body)) : body; };
+    std::function<Stmt(Stmt)> g = [&](Stmt body) { return guards ? guarded(std::move(body)) : body; };
     auto sg = [&](Stmt body) { return guards ? spatial_guarded(std::move(body)) : body; };
     Stmt init_stmt = anchor.init_at ? sg(block(init)) : block(init);
-    return block({wrap(tile, init_stmt), wrap(inner, g(block(update))), wrap(tile, sg(st))});
+    Stmt updates = stage ? staged_updates(g) : wrap(inner, g(update));
+    return block({wrap(tile, init_stmt), updates, wrap(tile, sg(st))});
   };
   // The edge tile of spatial axes that overshoot: their tile loops move outside the reduction and each
   // point inside the domain runs its own reduction (a batch of 1 in an 8-row block runs 1 row, not 8
@@ -224,7 +269,7 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
     for (const Level* l : tile) (plans[l->axis].guard ? edge : rest_tile).push_back(l);
     for (const Level* l : inner)
       if (std::find(edge.begin(), edge.end(), l) == edge.end()) rest_inner.push_back(l);
-    Stmt point = block({wrap(rest_tile, block(init)), wrap(rest_inner, block(update)), wrap(rest_tile, st)});
+    Stmt point = block({wrap(rest_tile, block(init)), wrap(rest_inner, update), wrap(rest_tile, st)});
     return wrap(edge, spatial_guarded(point));
   };
   Stmt body = nest(true);

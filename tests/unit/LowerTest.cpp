@@ -82,7 +82,9 @@ TEST(Lower, MatMulWithTilesVectorsAndTails) {
   b.output(b.op(OpKind::Tanh, {b.add(b.matmul(x, w), bias)}));
   ASSERT_TRUE(b.status().ok());
   std::vector<std::string> schedules = {"", "vectorize=j:8 parallel=i", "tile=[i:2,j:8] vectorize=j:8 unroll=i:2",
-                                        "tile=[i:4,j:16,k:4] vectorize=j:8", "order=[j,i,k] unroll=k:3"};
+                                        "tile=[i:4,j:16,k:4] vectorize=j:8", "order=[j,i,k] unroll=k:3",
+                                        // k in chunks of 4 outside the column blocks (and the scalar tail)
+                                        "order=[i,k,j] tile=[k:4,j:8] vectorize=j:8"};
   for (int64_t n : {3, 6}) check(m, schedules, {random_tensor(DType::F32, {n, 13}, 10)});
 }
 
@@ -161,7 +163,9 @@ TEST(Lower, ConvWithGroupsStridesPadsDilationsAndEpilogue) {
   b.output(b.relu(y));
   ASSERT_TRUE(b.status().ok()) << b.status().error().str();
   std::vector<std::string> schedules = {"", "order=[n,oc,oh,ow,ic,kh,kw] vectorize=ow:4 parallel=n unroll=kw:3",
-                                        "tile=[oc:2,ow:4] vectorize=ow:2 parallel=oc", "tile=[oh:4,ic:2]"};
+                                        "tile=[oc:2,ow:4] vectorize=ow:2 parallel=oc", "tile=[oh:4,ic:2]",
+                                        // input channels one at a time outside guarded 4-column tiles
+                                        "order=[n,oc,oh,ic,ow,kh,kw] tile=[ic:1,ow:4] vectorize=ow:2"};
   for (int64_t n : {1, 2}) check(m, schedules, {random_tensor(DType::F32, {n, 4, 9, 10}, 21)});
 }
 
@@ -333,6 +337,27 @@ TEST(Lower, VectorizedMatMulUsesDenseRampsAndAVectorAccumulator) {
   EXPECT_THAT(text, HasSubstr("w[ramp((k * 16), 1, 16)]"));
   EXPECT_THAT(text, HasSubstr("output0[ramp((i * 16), 1, 16)] = acc[ramp(0, 1, 16)];"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("vectorized for")));  // 16 divides 16: no tail, all widened
+}
+
+TEST(Lower, ReductionChunksOutsideTheRegisterTileStageItInALocal) {
+  // order=[i,k,j] with k in chunks of 4: acc holds the partial sums of a whole row (4 x 16 columns) between
+  // chunks; the register tile of each column block accumulates in `reg`, loaded and stored around the
+  // inner k loop, so it can live in registers.
+  Module m;
+  Builder b(m.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {2, 8}});
+  Value* w = b.input("w", {DType::F32, {8, 64}});
+  b.output(b.matmul(x, w));
+  ASSERT_TRUE(b.status().ok());
+  auto kernel = lower_kernel(*m.entry(), *parse_schedule("order=[i,k,j] tile=[k:4,j:16] vectorize=j:16"), Target{});
+  ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+  std::string text = loop::print(*kernel);
+  EXPECT_THAT(text, HasSubstr("allocate acc: f32[64] local"));
+  EXPECT_THAT(text, HasSubstr("allocate reg: f32[16] local"));
+  EXPECT_THAT(text, HasSubstr("reg[ramp(0, 1, 16)] = acc[ramp((j.o * 16), 1, 16)];"));
+  EXPECT_THAT(text, HasSubstr("acc[ramp((j.o * 16), 1, 16)] = reg[ramp(0, 1, 16)];"));
+  check(m, {"order=[i,k,j] tile=[k:4,j:16] vectorize=j:16"},
+        {random_tensor(DType::F32, {2, 8}, 30), random_tensor(DType::F32, {8, 64}, 31)});
 }
 
 TEST(Lower, IterationDomains) {
