@@ -8,6 +8,8 @@
 // result keeps the maximum and its row-major input offset; ties and NaNs go to the smallest offset,
 // which is what the interpreter's first-in-window-order rule picks, whatever order the schedule gives
 // the taps.
+#include <functional>
+
 #include "ir/loop/Transforms.h"
 #include "passes/LowerImpl.h"
 
@@ -114,33 +116,37 @@ Expected<Expr> add_bias(const Value* bias, Inliner& inl, const std::vector<Expr>
   return acc + bv;
 }
 
-}  // namespace
+/// The channels one step of a conv-like op reads: the input channel and the weight's first two indices.
+struct ConvChannels {
+  Expr input, weight0, weight1;
+};
 
-Expected<Anchor> conv_anchor(const Op& op, Inliner& inl) {
+/// What sets conv and conv_transpose apart: which channels a step (oc, ic) reads and where a tap lands.
+struct ConvReads {
+  std::function<ConvChannels(const Expr& oc, const Expr& ic)> channels;
+  std::function<Tap(size_t axis, const Expr& out, const Expr& tap)> tap;
+};
+
+/// The anchor of a conv-like op over x [N, C, D...] and w [., ., K...] with an optional bias: the domain
+/// n, oc, output positions, then ic (extent `ic_extent`) and the window taps; a step adds
+/// x[n, channel, tap position] * w[weight0, weight1, k...], with zero where the tap falls outside x.
+Expected<Anchor> conv_like_anchor(const Op& op, Inliner& inl, const Dim& ic_extent, ConvReads reads) {
   const Value *x = op.operand(0), *w = op.operand(1), *bias = op.operand(2);
   const Shape &xs = x->type().shape, &ws = w->type().shape, &out = op.result()->type().shape;
-  if (!is_float(x->type().dtype)) return op_error(op, "on " + x->type().str() + " has no loop lowering");
   size_t spatial = xs.size() - 2;
-  TESSEL_ASSIGN(Window win, read_window(op, spatial));
-  int64_t group = op.attr().i("group");
-  auto m_per_group = out[1].divide_exact(Dim(group));
-  if (!m_per_group) return op_error(op, "output channels " + out[1].str() + " are not divisible by the group");
   DType c = compute_dtype(x->type().dtype);
   Anchor anchor = window_domain(out, "oc", spatial);
-  anchor.axes[1].prefer_vector = group == 1 && weights_follow_output_channels(w);
   auto knames = spatial_names(spatial, 'k');
-  anchor.axes.push_back({"ic", ws[1], true});
+  anchor.axes.push_back({"ic", ic_extent, true});
   for (size_t a = 0; a < spatial; ++a) anchor.axes.push_back({knames[a], ws[2 + a], true});
   anchor.accs = {{c, zero_of(c)}};
-  Dim per_group = *m_per_group;
   anchor.update = [=, &inl](const std::vector<Expr>& ax, const std::vector<Expr>& acc) -> Expected<std::vector<Expr>> {
     size_t ns = 2 + spatial;
-    Expr n = ax[0], oc = ax[1], ic = ax[ns];
-    Expr channel = group == 1 ? ic : (oc / dim_expr(per_group)) * dim_expr(ws[1]) + ic;
-    std::vector<Expr> xi = {n, channel}, wi = {oc, ic};
+    ConvChannels ch = reads.channels(ax[1], ax[ns]);
+    std::vector<Expr> xi = {ax[0], ch.input}, wi = {ch.weight0, ch.weight1};
     Expr inside = bool_imm(true);
     for (size_t a = 0; a < spatial; ++a) {
-      Tap tap = window_tap(win, a, ax[2 + a], ax[ns + 1 + a], xs[2 + a], false);
+      Tap tap = reads.tap(a, ax[2 + a], ax[ns + 1 + a]);
       xi.push_back(tap.pos);
       inside = inside && tap.inside;
       wi.push_back(ax[ns + 1 + a]);
@@ -156,50 +162,49 @@ Expected<Anchor> conv_anchor(const Op& op, Inliner& inl) {
   return anchor;
 }
 
-Expected<Anchor> conv_transpose_anchor(const Op& op, Inliner& inl) {
-  const Value *x = op.operand(0), *w = op.operand(1), *bias = op.operand(2);
+}  // namespace
+
+Expected<Anchor> conv_anchor(const Op& op, Inliner& inl) {
+  const Value *x = op.operand(0), *w = op.operand(1);
   const Shape &xs = x->type().shape, &ws = w->type().shape, &out = op.result()->type().shape;
   if (!is_float(x->type().dtype)) return op_error(op, "on " + x->type().str() + " has no loop lowering");
-  size_t spatial = xs.size() - 2;
-  TESSEL_ASSIGN(Window win, read_window(op, spatial));
+  TESSEL_ASSIGN(Window win, read_window(op, xs.size() - 2));
   int64_t group = op.attr().i("group");
-  // w: [C, M/group, K...]; output channel oc of group g = oc / (M/group) reads input channels
-  // g*(C/group) + ic and weight [g*(C/group) + ic, oc % (M/group)].
+  auto m_per_group = out[1].divide_exact(Dim(group));
+  if (!m_per_group) return op_error(op, "output channels " + out[1].str() + " are not divisible by the group");
+  Dim per_group = *m_per_group;
+  // w: [M, C/group, K...]; output channel oc reads input channels (oc / (M/group)) * (C/group) + ic.
+  ConvReads reads;
+  reads.channels = [=](const Expr& oc, const Expr& ic) {
+    Expr channel = group == 1 ? ic : (oc / dim_expr(per_group)) * dim_expr(ws[1]) + ic;
+    return ConvChannels{channel, oc, ic};
+  };
+  reads.tap = [=](size_t a, const Expr& o, const Expr& k) { return window_tap(win, a, o, k, xs[2 + a], false); };
+  TESSEL_ASSIGN(Anchor anchor, conv_like_anchor(op, inl, ws[1], std::move(reads)));
+  anchor.axes[1].prefer_vector = group == 1 && weights_follow_output_channels(w);
+  return anchor;
+}
+
+Expected<Anchor> conv_transpose_anchor(const Op& op, Inliner& inl) {
+  const Value *x = op.operand(0), *w = op.operand(1);
+  const Shape &xs = x->type().shape, &ws = w->type().shape;
+  if (!is_float(x->type().dtype)) return op_error(op, "on " + x->type().str() + " has no loop lowering");
+  TESSEL_ASSIGN(Window win, read_window(op, xs.size() - 2));
+  int64_t group = op.attr().i("group");
   auto c_per_group = xs[1].divide_exact(Dim(group));
   if (!c_per_group) return op_error(op, "input channels " + xs[1].str() + " are not divisible by the group");
-  DType c = compute_dtype(x->type().dtype);
-  Anchor anchor = window_domain(out, "oc", spatial);
-  auto knames = spatial_names(spatial, 'k');
-  anchor.axes.push_back({"ic", *c_per_group, true});
-  for (size_t a = 0; a < spatial; ++a) anchor.axes.push_back({knames[a], ws[2 + a], true});
-  anchor.accs = {{c, zero_of(c)}};
   Dim in_per_group = *c_per_group;
-  anchor.update = [=, &inl](const std::vector<Expr>& ax, const std::vector<Expr>& acc) -> Expected<std::vector<Expr>> {
-    size_t ns = 2 + spatial;
-    Expr n = ax[0], oc = ax[1], ic = ax[ns];
-    Expr channel = ic, m = oc;
-    if (group != 1) {
-      Expr m_per_group = dim_expr(ws[1]);
-      channel = (oc / m_per_group) * dim_expr(in_per_group) + ic;
-      m = oc % m_per_group;
-    }
-    std::vector<Expr> xi = {n, channel}, wi = {channel, m};
-    Expr inside = bool_imm(true);
-    for (size_t a = 0; a < spatial; ++a) {
-      Tap tap = transposed_tap(win, a, ax[2 + a], ax[ns + 1 + a], xs[2 + a]);
-      xi.push_back(tap.pos);
-      inside = inside && tap.inside;
-      wi.push_back(ax[ns + 1 + a]);
-    }
-    TESSEL_ASSIGN(Expr xv, inl.value_at(x, xi));
-    TESSEL_ASSIGN(Expr wv, inl.value_at(w, wi));
-    Expr term = simplify(select(simplify(inside), xv, zero_of(c)));
-    return std::vector<Expr>{acc[0] + term * wv};
+  // w: [C, M/group, K...]; output channel oc of group g = oc / (M/group) reads input channels
+  // g*(C/group) + ic and weight [g*(C/group) + ic, oc % (M/group)].
+  ConvReads reads;
+  reads.channels = [=](const Expr& oc, const Expr& ic) {
+    if (group == 1) return ConvChannels{ic, ic, oc};
+    Expr m_per_group = dim_expr(ws[1]);
+    Expr channel = (oc / m_per_group) * dim_expr(in_per_group) + ic;
+    return ConvChannels{channel, channel, oc % m_per_group};
   };
-  anchor.finalize = [=, &inl](const std::vector<Expr>& sp, const std::vector<Expr>& acc) -> Expected<Expr> {
-    return add_bias(bias, inl, sp, acc[0]);
-  };
-  return anchor;
+  reads.tap = [=](size_t a, const Expr& o, const Expr& k) { return transposed_tap(win, a, o, k, xs[2 + a]); };
+  return conv_like_anchor(op, inl, in_per_group, std::move(reads));
 }
 
 Expected<Anchor> pool_anchor(const Value* v, Inliner& inl) {
