@@ -183,7 +183,23 @@ tessel_status tessel_model_run(tessel_model* model, const int64_t* symbols, void
 /** Unmaps the weights and stops the threads; NULL is ignored. */
 void tessel_model_destroy(tessel_model* model);
 
+/* ---- Profiling (models compiled with --profile) ------------------------------------------------ */
+
+/** Time spent in each kernel of models compiled with profiling, summed over runs, process-wide, in the
+ *  order kernels first ran. Models compiled without profiling record nothing. */
+void tessel_profile_reset(void);
+/** Kernels recorded since the last reset. */
+int32_t tessel_profile_count(void);
+/** Entry `index` (0 <= index < count): writes its label (NUL-terminated, truncated to label_size), total
+ *  nanoseconds and number of calls; any pointer may be NULL. Returns 1, or 0 for an index out of range. */
+int32_t tessel_profile_entry(int32_t index, char* label, size_t label_size, uint64_t* total_ns, uint64_t* calls);
+
 /* ---- Helpers called by generated code -------------------------------------------------------- */
+
+/** Monotonic nanoseconds (profiled models read it before each kernel). */
+uint64_t tessel_profile_clock(void);
+/** Adds the time since `start_ns` to the kernel labelled `label` (profiled models call it after each kernel). */
+void tessel_profile_record(const char* label, uint64_t start_ns);
 
 /** base ** exponent with wrapping integer arithmetic; a negative signed exponent gives 1 for base 1, +-1 for
  *  base -1 and 0 otherwise (the IR's integer pow). `exponent_signed` says how to read `exponent`. */

@@ -80,6 +80,7 @@ Expected<GeneratedModule> generate(const Module& module, const Target& target, c
   out.module = std::make_unique<llvm::Module>("tessel_model", *out.context);
   llvmgen::CodegenOptions codegen;
   codegen.fast_math = options.fast_math;
+  codegen.profile = options.profile;
   TESSEL_ASSIGN(out.interface, llvmgen::emit_model(module, target, "model", *out.module, codegen));
   return out;
 }
@@ -102,6 +103,8 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> make_jit(const Target& target) {
   };
   define("tessel_parallel_for", &tessel_parallel_for);
   define("tessel_ipow", &tessel_ipow);
+  define("tessel_profile_clock", &tessel_profile_clock);
+  define("tessel_profile_record", &tessel_profile_record);
   if (auto error = library.define(llvm::orc::absoluteSymbols(std::move(runtime))))
     return make_error("cannot define runtime symbols in the JIT: {}", llvm_message(std::move(error)));
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess((*jit)->getDataLayout().getGlobalPrefix());

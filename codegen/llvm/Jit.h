@@ -30,6 +30,7 @@ struct CompileOptions {
   bool verify_each = false;     ///< verify the IR after every pass
   PassInstrumentation instrumentation;  ///< IR printing and pass timing
   bool fast_math = false;               ///< see llvmgen::CodegenOptions
+  bool profile = false;                 ///< time each kernel (tessel_profile_* in the runtime)
   int llvm_opt_level = 3;               ///< LLVM's own pipeline, 0..3
   /// Threads per run: 0 reads TESSEL_NUM_THREADS, else uses every core.
   int num_threads = 0;

@@ -27,6 +27,9 @@ struct CodegenOptions {
   /// Allow reassociation and contraction of float arithmetic (faster reductions; results may differ in the
   /// last bits from the interpreter's).
   bool fast_math = false;
+  /// The model's entry times each kernel through the runtime's tessel_profile_clock/record (labels:
+  /// "kN <op location>"), for `tessel bench --profile`.
+  bool profile = false;
 };
 
 /// Emits `kernel` into `module` as a function named `symbol`. Errors name the kernel and the construct that

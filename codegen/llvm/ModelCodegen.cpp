@@ -43,6 +43,15 @@ class EntryEmitter {
   /// The index of a module constant in the `constants` array (added on first use).
   Expected<int> constant_index(const std::string& name);
   Status emit_step(const Op& op, int step);
+  /// The runtime's profiling hooks (declared on first use).
+  llvm::FunctionCallee profile_clock() {
+    return out_.getOrInsertFunction("tessel_profile_clock", llvm::FunctionType::get(builder_.getInt64Ty(), false));
+  }
+  llvm::FunctionCallee profile_record() {
+    return out_.getOrInsertFunction(
+        "tessel_profile_record",
+        llvm::FunctionType::get(builder_.getVoidTy(), {builder_.getPtrTy(), builder_.getInt64Ty()}, false));
+  }
   Status emit_output_copies(const Function& main);
   Status emit_arena_bytes(const MemoryPlan& plan);
 
@@ -93,8 +102,9 @@ Status EntryEmitter::place_values(const Function& main, const MemoryPlan& plan) 
     if (op->kind() != OpKind::Kernel)
       return make_error("@{}: op '{}' producing %{} is not inside a kernel", main.name(), op->name(),
                         op->num_results() ? op->result(0)->name() : std::string("?"))
-          .with_hint("the llvm backend compiles fused kernels: run the pipeline through `fuse` (-O3); ops kept "
-                     "outside kernels (strings, storage-only dtypes) run only on the interpreter");
+          .with_hint(
+              "the llvm backend compiles fused kernels: run the pipeline through `fuse` (-O3); ops kept "
+              "outside kernels (strings, storage-only dtypes) run only on the interpreter");
   }
   // An output produced by a kernel is written in place of its first use as an output.
   for (size_t j = 0; j < main.outputs().size(); ++j) {
@@ -199,7 +209,12 @@ Status EntryEmitter::emit_step(const Op& op, int step) {
       return make_error("{}: dim '{}' is not determined by the model's inputs", where, params[k]);
     builder_.CreateStore(it->second, builder_.CreateConstInBoundsGEP1_64(i64, param_array, k));
   }
+  llvm::Value* start = options_.profile ? builder_.CreateCall(profile_clock()) : nullptr;
   llvm::Value* status = builder_.CreateCall(function, {buffers, param_array, run_->getArg(5)});
+  if (options_.profile) {
+    std::string label = fmt::format("k{} {}", step, op.location());
+    builder_.CreateCall(profile_record(), {builder_.CreateGlobalString(label, symbol + ".label"), start});
+  }
   llvm::BasicBlock* failed = llvm::BasicBlock::Create(out_.getContext(), "failed", run_);
   llvm::BasicBlock* next = llvm::BasicBlock::Create(out_.getContext(), "next", run_);
   builder_.CreateCondBr(builder_.CreateICmpNE(status, builder_.getInt32(0)), failed, next);

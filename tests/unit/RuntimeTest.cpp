@@ -550,4 +550,29 @@ TEST(RuntimeThreadPool, ReportsExceptionsFromTheBody) {
   tessel_clear_error();
 }
 
+TEST(RuntimeProfile, SumsTimePerLabelInFirstRunOrder) {
+  tessel_profile_reset();
+  EXPECT_EQ(tessel_profile_count(), 0);
+  uint64_t start = tessel_profile_clock();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  tessel_profile_record("k0 conv", start);
+  tessel_profile_record("k1 gemm", tessel_profile_clock());
+  tessel_profile_record("k0 conv", tessel_profile_clock());
+  ASSERT_EQ(tessel_profile_count(), 2);
+  char label[8];
+  uint64_t ns = 0, calls = 0;
+  ASSERT_EQ(tessel_profile_entry(0, label, sizeof label, &ns, &calls), 1);
+  EXPECT_STREQ(label, "k0 conv");
+  EXPECT_GE(ns, 2000000u);  // the 2 ms sleep
+  EXPECT_EQ(calls, 2u);
+  char short_label[4];
+  ASSERT_EQ(tessel_profile_entry(1, short_label, sizeof short_label, nullptr, &calls), 1);
+  EXPECT_STREQ(short_label, "k1 ");  // truncated, NUL-terminated
+  EXPECT_EQ(calls, 1u);
+  EXPECT_EQ(tessel_profile_entry(2, label, sizeof label, &ns, &calls), 0);
+  EXPECT_EQ(tessel_profile_entry(-1, nullptr, 0, nullptr, nullptr), 0);
+  tessel_profile_reset();
+  EXPECT_EQ(tessel_profile_count(), 0);
+}
+
 }  // namespace

@@ -27,6 +27,7 @@ Expected<RunModule> prepare_backend(std::unique_ptr<Module> module, const Backen
     compile.target = options.target;
     compile.num_threads = options.threads;
     compile.fast_math = options.fast_math;
+    compile.profile = options.profile;
     TESSEL_ASSIGN(std::unique_ptr<jit::Executable> executable, jit::compile(std::move(module), compile));
     if (compile_seconds) *compile_seconds = executable->compile_seconds();
     std::shared_ptr<jit::Executable> shared(std::move(executable));

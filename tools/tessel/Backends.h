@@ -20,6 +20,7 @@ struct BackendOptions {
   std::string target = "host";
   int threads = 0;  ///< 0: TESSEL_NUM_THREADS or every core
   bool fast_math = false;
+  bool profile = false;  ///< llvm: time each kernel (read back with tessel_profile_*)
 };
 
 /// "interp, llvm".

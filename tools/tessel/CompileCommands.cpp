@@ -14,6 +14,7 @@
 
 #include "codegen/llvm/Aot.h"
 #include "passes/MemoryPlan.h"
+#include "runtime/tessel_runtime.h"
 #include "tools/tessel/OnnxCommands.h"
 
 namespace tessel::cli {
@@ -43,6 +44,7 @@ Status compile_command(const CompileCommandOptions& options, bool verbose, std::
   aot.name = options.name.empty() ? default_name(options.file) : options.name;
   aot.external_weights = options.weights == "external";
   aot.codegen.fast_math = options.fast_math;
+  aot.codegen.profile = options.profile;
   aot.source = std::filesystem::path(options.file).filename().string();
   if (verbose) std::cerr << "tessel: generating " << aot.name << " for " << target.str() << "\n";
   auto start = std::chrono::steady_clock::now();
@@ -51,6 +53,29 @@ Status compile_command(const CompileCommandOptions& options, bool verbose, std::
   for (const std::string& file : result.files) out << "wrote " << file << "\n";
   if (verbose) std::cerr << fmt::format("tessel: {} kernels compiled in {:.2f} s\n", result.interface.kernels, seconds);
   return Status::success();
+}
+
+/// The kernels' share of the timed runs, slowest first: mean ms per run, share of the kernels' total, label
+/// ("kN" and the op's location in the model).
+void print_profile(size_t runs, std::ostream& out) {
+  struct Row {
+    std::string label;
+    double ms = 0;
+  };
+  std::vector<Row> rows;
+  double total = 0;
+  for (int32_t i = 0; i < tessel_profile_count(); ++i) {
+    char label[256];
+    uint64_t ns = 0;
+    if (!tessel_profile_entry(i, label, sizeof label, &ns, nullptr)) break;
+    rows.push_back({label, double(ns) / 1e6 / double(runs)});
+    total += rows.back().ms;
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ms > b.ms; });
+  out << fmt::format("kernels: {:.4f} ms per run in {} kernels\n", total, rows.size());
+  out << fmt::format("{:>10}  {:>6}  {}\n", "ms/run", "share", "kernel");
+  for (const Row& row : rows)
+    out << fmt::format("{:>10.4f}  {:>5.1f}%  {}\n", row.ms, total > 0 ? 100 * row.ms / total : 0.0, row.label);
 }
 
 /// Values for the inputs' symbols: the first symbol of the first input that has one is the batch.
@@ -104,6 +129,7 @@ Status bench_command(const BenchCommandOptions& options, bool verbose, std::ostr
   for (int i = 0; i < options.warmup; ++i) {
     TESSEL_ASSIGN(std::vector<Tensor> unused, run(inputs));
   }
+  tessel_profile_reset();
   std::vector<double> ms;
   auto begin = std::chrono::steady_clock::now();
   while (true) {
@@ -116,6 +142,7 @@ Status bench_command(const BenchCommandOptions& options, bool verbose, std::ostr
                                : std::chrono::duration<double>(end - begin).count() >= options.seconds && ms.size() >= 5)
       break;
   }
+  // With --profile the kernels' totals cover the timed runs only.
   std::sort(ms.begin(), ms.end());
   double median = ms[ms.size() / 2];
   double p90 = ms[std::min(ms.size() - 1, ms.size() * 9 / 10)];
@@ -123,6 +150,7 @@ Status bench_command(const BenchCommandOptions& options, bool verbose, std::ostr
   out << fmt::format("compile time: {:.3f} s\n", compile_seconds);
   out << fmt::format("latency: median {:.4f} ms, p90 {:.4f} ms ({} runs)\n", median, p90, ms.size());
   out << fmt::format("throughput: {:.1f} items/s\n", options.batch * 1000.0 / median);
+  if (options.backend.profile) print_profile(ms.size(), out);
   return Status::success();
 }
 
@@ -139,6 +167,7 @@ void add_compile_commands(CLI::App& app, CompileCommands& options) {
       ->capture_default_str();
   compile->add_flag("--stats", c.stats, "Print the kernel count, arena and peak bytes");
   compile->add_flag("--fast-math", c.fast_math, "Allow reassociation of float math");
+  compile->add_flag("--profile", c.profile, "Time each kernel in the runtime (tessel_profile_* reads them)");
   add_pass_options(*compile, c.passes);
   options.compile_app = compile;
 
@@ -149,6 +178,7 @@ void add_compile_commands(CLI::App& app, CompileCommands& options) {
   bench->add_option("--target", b.backend.target, "CPU target of the llvm backend")->capture_default_str();
   bench->add_option("--threads", b.backend.threads, "Threads (0: TESSEL_NUM_THREADS or every core)");
   bench->add_flag("--fast-math", b.backend.fast_math, "Allow reassociation of float math");
+  bench->add_flag("--profile", b.backend.profile, "Time each kernel (llvm) and print them, slowest first");
   bench->add_option("--batch", b.batch, "Value of the inputs' first symbolic dim")->capture_default_str();
   bench->add_option("--dim", b.dims, "Value of another symbolic dim, NAME=VALUE")->allow_extra_args(false);
   bench->add_option("--iterations", b.iterations, "Timed runs (default: about --seconds worth)");

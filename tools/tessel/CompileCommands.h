@@ -24,6 +24,7 @@ struct CompileCommandOptions {
   std::string weights = "embedded";  ///< embedded | external
   bool stats = false;
   bool fast_math = false;
+  bool profile = false;   ///< the entry times each kernel (tessel_profile_* in the runtime)
   PassCliOptions passes;  ///< default -O3
 };
 
