@@ -15,6 +15,7 @@
 #include "ir/Schedule.h"
 #include "ir/Type.h"
 #include "ir/loop/LoopIR.h"
+#include "passes/Target.h"
 
 namespace tessel::lower {
 
@@ -163,6 +164,12 @@ std::optional<PackPlan> plan_b_packing(const Value* anchor, const Schedule& sche
 Expr packed_offset(const PackPlan& plan, const std::vector<Expr>& index);
 /// The nest that copies buffer `source` (B) into buffer `packed`.
 Stmt pack_nest(const PackPlan& plan, const std::string& source, const std::string& packed);
+
+/// A kernel output `out` that is a constant pad, as a fill of buffer `buffer` under `schedule` (the
+/// output's domain) and a copy of the pad's input into its interior (passes/LowerPad.cpp); nullopt when
+/// `out` is no such pad or the target is a GPU (whose threads read the generic form without gathers).
+Expected<std::optional<Stmt>> pad_as_fill_and_copy(const Value* out, const std::string& buffer,
+                                                   const Schedule& schedule, const Target& target, Inliner& inliner);
 
 /// Stores the final value of a nest at its spatial index.
 using StoreFn = std::function<Expected<Stmt>(const std::vector<Expr>& spatial, const Expr& value)>;

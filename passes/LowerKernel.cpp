@@ -299,6 +299,14 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
       Expr flat = fused ? lower::flat_index(sp, fused->type().shape) : lower::flat_index(sp, out->type().shape);
       return store(out_names[k], flat, to_storage(result, out->type().dtype));
     };
+    if (!fused) {
+      TESSEL_ASSIGN(std::optional<Stmt> padded,
+                    lower::pad_as_fill_and_copy(out, out_names[k], k == 0 ? schedule : Schedule{}, target, inliner));
+      if (padded) {
+        nests.push_back(*padded);
+        continue;
+      }
+    }
     auto pack =
         k == 0 && fused && target.arch != TargetArch::Cuda ? lower::plan_b_packing(fused, schedule) : std::nullopt;
     if (pack && input_buffers.count(pack->b)) {

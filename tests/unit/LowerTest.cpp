@@ -276,6 +276,32 @@ TEST(Lower, ShapeOpsRemapIndices) {
   check(m, {"", "vectorize=d2:4"}, {random_tensor(DType::F32, {2, 3, 4}, 29), indices});
 }
 
+TEST(Lower, ConstantPadOutputIsAFillThenADenseCopy) {
+  // A kernel whose output is a constant pad (a conv input the layout pass padded): the fill value over the
+  // whole output, then the input (with the relu before the pad inlined) over the interior -- contiguous
+  // loads, no clamped gathers. Integer pads too; edge pads and negative pads keep the generic form.
+  for (DType dtype : {DType::F32, DType::I32}) {
+    Module m;
+    Builder b(m.add_function("main"));
+    Value* x = b.input("x", {dtype, {Dim::symbol("N"), 3, 5, 19}});
+    b.output(b.op(OpKind::Pad, {b.relu(x)}, {{"pads", std::vector<int64_t>{0, 1, 2, 3, 0, 0, 1, 2}}, {"value", 2.0}}));
+    ASSERT_TRUE(b.status().ok()) << b.status().error().str();
+    auto kernel = lower_kernel(*m.entry(), *parse_schedule("vectorize=d3:8 parallel=d1"), *parse_target("x86-64-v4"));
+    ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+    std::string text = loop::print(*kernel);
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("min(")));  // no clamped index
+    EXPECT_THAT(text, HasSubstr("= x[ramp("));             // a dense vector load
+    for (int64_t n : {1, 2})
+      check(m, {"", "vectorize=d3:8 parallel=d1", "tile=[d2:4]"}, {random_tensor(dtype, {n, 3, 5, 19}, 40)});
+  }
+  Module edge;
+  Builder b(edge.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {2, 7}});
+  b.output(b.op(OpKind::Pad, {x}, {{"pads", std::vector<int64_t>{0, 2, 1, -1}}, {"value", 1.0}}));
+  ASSERT_TRUE(b.status().ok()) << b.status().error().str();
+  check(edge, {"", "vectorize=d1:4"}, {random_tensor(DType::F32, {2, 7}, 41)});
+}
+
 TEST(Lower, FusedConvReluPoolFlattenBody) {
   // The body `fuse` makes of a CNN block: pool is the output's anchor (its store goes through the
   // flatten view), the conv feeding it is materialized.
