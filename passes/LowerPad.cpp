@@ -1,7 +1,7 @@
-// A kernel output that is a constant pad, lowered as two dense nests: the fill value over the whole output,
-// then the pad's input over the interior. The generic form computes every output element as
+// A kernel output that is a constant pad, lowered as dense nests: the fill value over the border (a few
+// boxes), then the pad's input over the interior. The generic form computes every output element as
 // select(inside, x[clamp(i - before)], fill), whose vector loop reads x through a gather of clamped indices;
-// here both nests are contiguous loads and stores (the interior is written twice, which costs far less).
+// here every nest is contiguous loads and stores, and each element is written once.
 // Applies to pads with no negative (cropping) amounts, in dtypes that compute as themselves, on CPUs.
 #include "ir/loop/Transforms.h"
 #include "passes/LowerImpl.h"
@@ -23,12 +23,41 @@ Expected<std::optional<Stmt>> pad_as_fill_and_copy(const Value* out, const std::
   double value = pad->attr().f("value");
   Expr fill = is_float(dtype) ? loop::float_imm(value, dtype) : loop::int_imm(static_cast<int64_t>(value), dtype);
 
-  Anchor whole = elementwise_anchor(out, inliner);
-  whole.finalize = [fill](const std::vector<Expr>&, const std::vector<Expr>&) -> Expected<Expr> { return fill; };
   auto store_at = [&](const std::vector<Expr>& index, const Expr& v) -> Expected<Stmt> {
     return loop::store(buffer, flat_index(index, out_shape), v);
   };
-  TESSEL_ASSIGN(Stmt fill_nest, build_nest(whole, schedule, store_at));
+  // The border as boxes, two per padded axis a: axes before a span the interior, a spans its pad before
+  // (or after) the input, axes after a span the whole output. Together they cover each border element once.
+  const Shape& in_shape = x->type().shape;
+  size_t rank = in_shape.size();
+  std::vector<Stmt> nests;
+  for (size_t a = 0; a < rank; ++a) {
+    for (bool after : {false, true}) {
+      int64_t amount = pads[a + (after ? rank : 0)];
+      if (amount == 0) continue;
+      Anchor box;
+      std::vector<Expr> offset;
+      for (size_t d = 0; d < rank; ++d) {
+        Dim extent = d < a ? in_shape[d] : d == a ? Dim(amount) : out_shape[d];
+        box.axes.push_back({"d" + std::to_string(d), extent, false});
+        Expr start = d < a ? loop::int_imm(pads[d]) : loop::int_imm(0);
+        if (d == a && after) start = loop::simplify(loop::int_imm(pads[d]) + loop::dim_expr(in_shape[d]));
+        offset.push_back(start);
+      }
+      box.num_spatial = rank;
+      box.finalize = [fill](const std::vector<Expr>&, const std::vector<Expr>&) -> Expected<Expr> { return fill; };
+      auto store_box = [&](const std::vector<Expr>& index, const Expr& v) -> Expected<Stmt> {
+        std::vector<Expr> shifted;
+        for (size_t d = 0; d < rank; ++d) shifted.push_back(loop::simplify(index[d] + offset[d]));
+        return store_at(shifted, v);
+      };
+      // Serial: a border is a few rows and columns, less work than a fork and join of the thread pool.
+      Schedule serial = cpu_schedule(box.axes, dtype, target);
+      serial.parallel.clear();
+      TESSEL_ASSIGN(Stmt nest, build_nest(box, serial, store_box));
+      nests.push_back(nest);
+    }
+  }
 
   Anchor interior = elementwise_anchor(x, inliner);
   auto store_inside = [&](const std::vector<Expr>& index, const Expr& v) -> Expected<Stmt> {
@@ -36,8 +65,9 @@ Expected<std::optional<Stmt>> pad_as_fill_and_copy(const Value* out, const std::
     for (size_t d = 0; d < index.size(); ++d) shifted.push_back(loop::simplify(index[d] + loop::int_imm(pads[d])));
     return store_at(shifted, v);
   };
-  TESSEL_ASSIGN(Stmt copy_nest, build_nest(interior, cpu_schedule(interior.axes, dtype, target), store_inside));
-  return std::optional<Stmt>(loop::block({fill_nest, copy_nest}));
+  TESSEL_ASSIGN(Stmt copy_nest, build_nest(interior, schedule, store_inside));
+  nests.push_back(copy_nest);
+  return std::optional<Stmt>(loop::block(nests));
 }
 
 }  // namespace tessel::lower

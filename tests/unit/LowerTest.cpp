@@ -278,8 +278,8 @@ TEST(Lower, ShapeOpsRemapIndices) {
 
 TEST(Lower, ConstantPadOutputIsAFillThenADenseCopy) {
   // A kernel whose output is a constant pad (a conv input the layout pass padded): the fill value over the
-  // whole output, then the input (with the relu before the pad inlined) over the interior -- contiguous
-  // loads, no clamped gathers. Integer pads too; edge pads and negative pads keep the generic form.
+  // border (five boxes here), then the input (with the relu before the pad inlined) over the interior --
+  // contiguous loads, no clamped gathers. Integer pads too; negative pads keep the generic form.
   for (DType dtype : {DType::F32, DType::I32}) {
     Module m;
     Builder b(m.add_function("main"));
