@@ -9,9 +9,10 @@
 //   lstm: i = f(Wi x + Ri h + Pi . c + b), f = f(... + Pf . c) (1 - i with input_forget), g = g(Wc x + Rc h + b),
 //         c = f . c + i . g, o = f(Wo x + Ro h + Po . c_new + b), h = o . h(c)
 // with every pre-activation clipped to [-clip, clip] when clip > 0.
-// sequence_lens (forward direction only): step t updates the state of the rows with t < len and leaves
-// the others as they were; Y is zero past a row's length. Lengths outside [0, seq] (an interpreter error)
-// act as clamped to that range. A reverse direction would read each row from its own last step: not done.
+// sequence_lens: step t updates the state of the rows with t < len and leaves the others as they were;
+// Y is zero past a row's length. A reverse direction runs t = seq-1 .. 0 with the same mask, so a row's
+// state stays its initial value until t reaches len - 1, its own last valid step, and Y_h / Y_c are the
+// state after step 0. Lengths outside [0, seq] (an interpreter error) act as clamped to that range.
 #include "passes/DecomposeRecurrent.h"
 
 #include <algorithm>
@@ -41,7 +42,6 @@ class Unroll {
     std::string direction = attrs.s("direction");
     dirs_ = direction == "bidirectional" ? 2 : 1;
     reverse_only_ = direction == "reverse";
-    if (op_.operand(kSeqLens) && (dirs_ != 1 || reverse_only_)) return false;
     batch_first_ = attrs.i("layout") == 1;
     clip_ = attrs.f("clip");
     std::vector<std::string> defaults = op_.kind() == OpKind::Lstm ? std::vector<std::string>{"sigmoid", "tanh", "tanh"}

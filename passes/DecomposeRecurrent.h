@@ -11,7 +11,7 @@
 namespace tessel {
 
 /// The values replacing `op`'s results (Y, Y_h, Y_c), created before `op`; an empty list when the op is
-/// kept: a symbolic or zero sequence length, sequence_lens given, or an activation other than Sigmoid,
+/// kept: a symbolic or zero sequence length, activation alpha/beta, or an activation other than Sigmoid,
 /// Tanh or Relu (nothing is created then).
 Expected<std::vector<Value*>> decompose_recurrent(Rewriter& r, const Op& op);
 

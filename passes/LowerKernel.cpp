@@ -1,8 +1,8 @@
 // lower_kernel: plans which anchors fuse into an output's store and which are materialized, builds one
 // loop nest per materialized anchor, per statistic of a staged op (softmax, layer_norm, ...) and per
-// output, and cleans the result up (simplify, vectorize, simplify). Anchors are results, not ops: the
-// two results of max_pool (values, indices) are two anchors, each with its own nest. See LowerKernel.h
-// for the contract.
+// output, and cleans the result up (simplify, vectorize, simplify, share common subexpressions). Anchors
+// are results, not ops: the two results of max_pool (values, indices) are two anchors, each with its own
+// nest. See LowerKernel.h for the contract.
 #include "passes/LowerKernel.h"
 
 #include <algorithm>
@@ -337,6 +337,8 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
   }
   // Divisions by constants that the loop ranges split exactly go first: the vectorizer then sees affine indices.
   kernel.body = simplify(vectorize_loops(simplify_div_mod(simplify(stmt))));
+  // CSE last: a let-bound index would hide its ramp and affine form from the vectorizer and codegen.
+  kernel.body = cse(kernel.body);
   return kernel;
 }
 

@@ -1,6 +1,7 @@
 // Rewrites of loop IR: substitution, the simplifier (constant folding with the evaluator's semantics,
 // algebraic identities such as x*1 and x+0, ramp/broadcast arithmetic, removal of empty and one-trip
-// loops) and vectorization of `vectorized` loops into ramp/broadcast vector code.
+// loops), vectorization of `vectorized` loops into ramp/broadcast vector code, and common-subexpression
+// elimination (lets for values a statement computes more than once).
 #pragma once
 
 #include <string>
@@ -30,5 +31,12 @@ bool is_no_op(const Stmt& s);
 /// ramp(min, 1, L) and scalars are broadcast where they meet vectors. Loops it cannot vectorize (nested
 /// loops, allocations, vector-valued conditions) stay `vectorized` loops, which mean the same serially.
 Stmt vectorize_loops(const Stmt& s);
+
+/// Common-subexpression elimination: in each store, if condition and let value, every non-trivial
+/// subexpression (not an immediate, variable, ramp or broadcast) that is computed more than once becomes
+/// a `let` wrapped around that statement (names `cseN`, fresh in `s`), operands before users. An expression
+/// is bound only if each load in it is also read outside every select arm (a load that a select guards may
+/// be out of bounds). Runs last: let-bound vector indices would hide ramps from the vectorizer and codegen.
+Stmt cse(const Stmt& s);
 
 }  // namespace tessel::loop
