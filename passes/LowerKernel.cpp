@@ -1,8 +1,9 @@
 // lower_kernel: plans which anchors fuse into an output's store and which are materialized, builds one
 // loop nest per materialized anchor, per statistic of a staged op (softmax, layer_norm, ...) and per
-// output, and cleans the result up (simplify, vectorize, simplify, share common subexpressions). Anchors
-// are results, not ops: the two results of max_pool (values, indices) are two anchors, each with its own
-// nest. See LowerKernel.h for the contract.
+// output, and cleans the result up (simplify, vectorize, simplify), then stages the schedule's `shared`
+// inputs in GPU shared memory (LowerShared.h) and shares common subexpressions. Anchors are results, not
+// ops: the two results of max_pool (values, indices) are two anchors, each with its own nest. See
+// LowerKernel.h for the contract.
 #include "passes/LowerKernel.h"
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "ir/loop/RangeSimplify.h"
 #include "ir/loop/Transforms.h"
 #include "passes/LowerImpl.h"
+#include "passes/LowerShared.h"
 #include "passes/ScheduleKernels.h"
 
 namespace tessel {
@@ -205,9 +207,6 @@ Expected<std::vector<DomainAxis>> iteration_domain(const Function& body) {
 Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedule, const Target& target) {
   if (body.outputs().empty()) return make_error("lower: function @{} has no outputs", body.name());
   TESSEL_ASSIGN(Plan plan, Planner().run(body));
-  if (!schedule.shared.empty())
-    return make_error("lower: shared-memory staging (shared={}) is not lowered yet", fmt::join(schedule.shared, ","))
-        .with_hint("drop the shared field; gpu_blocks and gpu_threads are lowered");
   if (target.arch != TargetArch::Cuda && !schedule.gpu_blocks.empty())
     return make_error("lower: schedule maps GPU blocks but the target {} is a CPU", target.name);
   Inliner inliner(body.module());
@@ -337,7 +336,12 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
   }
   // Divisions by constants that the loop ranges split exactly go first: the vectorizer then sees affine indices.
   kernel.body = simplify(vectorize_loops(simplify_div_mod(simplify(stmt))));
-  // CSE last: a let-bound index would hide its ramp and affine form from the vectorizer and codegen.
+  // Staging reads the final indices: affine once the divisions are split.
+  if (!schedule.shared.empty()) {
+    TESSEL_ASSIGN(Stmt staged, stage_shared(kernel, schedule.shared, target));
+    kernel.body = simplify(staged);
+  }
+  // CSE last: a let-bound index would hide its ramp and affine form from the vectorizer, codegen and staging.
   kernel.body = cse(kernel.body);
   return kernel;
 }

@@ -13,13 +13,16 @@
 // outermost spatial axis with at least max(4, 2 x cores) iterations -- vector chunks for the vectorized
 // axis -- (else the outermost); unroll a reduction axis of extent <= 4.
 // CUDA rules: tile the last two spatial axes 16 x 16 (or the last by 256) and map the outer parts to
-// blocks and the tiles to threads.
+// blocks and the tiles to threads; stage in shared memory the inputs the block's threads re-read, while
+// they fit (passes/LowerShared.h).
 #include "passes/ScheduleKernels.h"
 
 #include <algorithm>
 #include <optional>
+#include <set>
 
 #include "passes/LowerKernel.h"
+#include "passes/LowerShared.h"
 #include "passes/Passes.h"
 
 namespace tessel {
@@ -30,7 +33,7 @@ bool const_at_least(const Dim& d, int64_t n) {
   return c && *c >= n;
 }
 
-Schedule gpu_schedule(const std::vector<DomainAxis>& domain) {
+Schedule gpu_tiles(const std::vector<DomainAxis>& domain) {
   std::vector<std::string> spatial;
   for (const DomainAxis& a : domain)
     if (!a.reduction && !(a.extent == Dim(1))) spatial.push_back(a.name);
@@ -46,6 +49,31 @@ Schedule gpu_schedule(const std::vector<DomainAxis>& domain) {
   s.tile = {{spatial.back(), 256}};
   s.gpu_blocks = {spatial.back()};
   s.gpu_threads = {spatial.back()};
+  return s;
+}
+
+/// The CUDA schedule: blocks and threads from gpu_tiles, and in shared memory the inputs that the block's threads
+/// re-read (at least two loads per footprint element: matmul's A and B rows and columns, conv's input
+/// window and weights, a broadcast bias), most re-read first, while they fit in the target's shared memory.
+Schedule gpu_schedule(const Function& body, const std::vector<DomainAxis>& domain, const Target& target) {
+  Schedule s = gpu_tiles(domain);
+  if (s.gpu_blocks.empty()) return s;
+  // A body that does not lower keeps the plain mapping; lower-loops reports why it does not lower.
+  auto kernel = lower_kernel(body, s, target);
+  if (!kernel) return s;
+  std::vector<StagingCandidate> candidates = staging_candidates(*kernel);
+  auto reuse = [](const StagingCandidate& c) { return static_cast<double>(c.loads) / static_cast<double>(c.elements); };
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](const StagingCandidate& a, const StagingCandidate& b) { return reuse(a) > reuse(b); });
+  std::set<std::string> chosen;
+  int64_t bytes = 0;
+  for (const StagingCandidate& c : candidates) {
+    if (c.loads < 2 * c.elements || bytes + c.bytes > target.shared_bytes_per_block) continue;
+    chosen.insert(c.buffer);
+    bytes += c.bytes;
+  }
+  for (const loop::Buffer& b : kernel->buffers)
+    if (chosen.count(b.name)) s.shared.push_back(b.name);
   return s;
 }
 
@@ -170,7 +198,7 @@ Expected<const Function*> kernel_body(const Module& module, const Op& kernel) {
 
 Expected<Schedule> choose_schedule(const Function& body, const Target& target) {
   TESSEL_ASSIGN(std::vector<DomainAxis> domain, iteration_domain(body));
-  if (target.arch == TargetArch::Cuda) return gpu_schedule(domain);
+  if (target.arch == TargetArch::Cuda) return gpu_schedule(body, domain, target);
   DType dtype = body.outputs().empty() ? DType::F32 : body.outputs()[0]->type().dtype;
   return cpu_schedule(domain, dtype, target);
 }
