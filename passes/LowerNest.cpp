@@ -286,6 +286,18 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
   return wrap(outer, body);
 }
 
+/// The main and tail nests of a vectorized axis share the loops outside that axis (same variables,
+/// ranges and kinds): one copy of those loops runs both bodies, so a parallel loop among them forks the
+/// thread pool once instead of twice. The two nests write disjoint elements and read only what came
+/// before them, so running them interleaved gives the same results.
+Stmt merge_common_loops(const Stmt& a, const Stmt& b) {
+  bool same = a->kind == StmtKind::For && b->kind == StmtKind::For && a->name == b->name &&
+              a->for_kind == b->for_kind && print(a->expr(0)) == print(b->expr(0)) &&
+              print(a->expr(1)) == print(b->expr(1));
+  if (!same) return block({a, b});
+  return for_loop(a->name, a->expr(0), a->expr(1), a->for_kind, merge_common_loops(a->body[0], b->body[0]));
+}
+
 }  // namespace
 
 Expected<Stmt> build_nest(const Anchor& anchor, const Schedule& schedule, const StoreFn& store) {
@@ -293,7 +305,7 @@ Expected<Stmt> build_nest(const Anchor& anchor, const Schedule& schedule, const 
   TESSEL_ASSIGN(Stmt main, build_one(anchor, schedule, store, false));
   if (schedule.vectorize.empty()) return main;
   TESSEL_ASSIGN(Stmt tail, build_one(anchor, schedule, store, true));
-  return block({main, tail});
+  return merge_common_loops(main, tail);
 }
 
 }  // namespace tessel::lower
