@@ -8,8 +8,7 @@
 // dtype (narrower, down to 4 lanes, where that takes fewer steps); with a reduction, tile it by two vectors
 // (one when it is shorter) and the innermost other spatial axis (matmul i, conv ow) by up to 8 rows
 // (AVX-512; 4 otherwise; a divisor of a constant extent when one exists) for a register block of rows x 2
-// vector accumulators, also when its extent is symbolic (full tiles run without guards); a contraction
-// over a symbolic row count (a batch, maybe 1) takes 4 rows x 4 vectors instead; parallelize the
+// vector accumulators, also when its extent is symbolic (full tiles run without guards); parallelize the
 // outermost spatial axis with at least max(4, 2 x cores) iterations -- vector chunks for the vectorized
 // axis -- (else the outermost); unroll a reduction axis of extent <= 4.
 // CUDA rules: tile the last two spatial axes 16 x 16 (or the last by 256) and map the outer parts to
@@ -138,21 +137,13 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   int64_t per_row = two ? 2 * width : width;
   const DomainAxis* rows = block ? row_axis(spatial, vec) : nullptr;
   int64_t enough = std::max<int64_t>(4, 2 * target.cores);
-  // A contraction over a symbolic number of rows (a batch; often 1: a matrix-vector product) streams B once
-  // per row block: a row then needs many independent accumulators and one contiguous stretch of each B
-  // row, and the threads share the columns. Four vectors per row (4 rows x 4 vectors: the same 16
-  // accumulators as 8 x 2) when the columns still give every thread a block.
-  bool wide = rows && reduction.size() == 1 && !rows->extent.is_const() && target.vector_bits >= 512 && extent &&
-              *extent % (4 * width) == 0 && *extent / (4 * width) >= target.cores;
-  if (wide) per_row = 4 * width;
-  int64_t column_blocks = wide ? target.cores : enough;
   // In a contraction (one reduction axis) with enough vector chunks, the vectorized axis' blocks go
   // outside the row axis (matmul order j, i, k):
   // one block of B columns then serves every row block while it is in cache, and the blocks share the
   // work among the threads also when there are few rows (a batch of 1).
   std::vector<const DomainAxis*> outer = spatial;
   auto at = [&](const DomainAxis* a) { return std::find(outer.begin(), outer.end(), a); };
-  if (rows && reduction.size() == 1 && const_at_least(vec->extent, column_blocks * per_row) && at(rows) < at(vec)) {
+  if (rows && reduction.size() == 1 && const_at_least(vec->extent, enough * per_row) && at(rows) < at(vec)) {
     outer.erase(at(vec));
     outer.insert(at(rows), vec);
     s.order.clear();
@@ -166,15 +157,14 @@ Schedule cpu_schedule(const std::vector<DomainAxis>& domain, DType dtype, const 
   for (const DomainAxis* a : outer) {
     if (par) break;
     if (a != vec && (const_at_least(a->extent, enough) || (a == rows && !a->extent.is_const()))) par = a;
-    if (a == vec && const_at_least(a->extent, column_blocks * per_row)) par = a;
+    if (a == vec && const_at_least(a->extent, enough * per_row)) par = a;
   }
   if (!par && !spatial.empty() && spatial[0] != vec) par = spatial[0];
   if (vectorized) {
     if (block) {
       // Rows of another spatial axis join the register block: rows x (1 or 2) vector accumulators, up to 8
       // rows with 32 vector registers (AVX-512), else 4. LLVM unrolls the constant inner loops itself.
-      int64_t max_rows = wide || target.vector_bits < 512 ? 4 : 8;
-      if (rows) s.tile.push_back({rows->name, block_rows(rows->extent, max_rows)});
+      if (rows) s.tile.push_back({rows->name, block_rows(rows->extent, target.vector_bits >= 512 ? 8 : 4)});
       s.tile.push_back({vec->name, per_row});
     }
     s.vectorize = {{vec->name, width}};

@@ -13,6 +13,7 @@
 #include "passes/PassManager.h"
 #include "passes/ScheduleKernels.h"
 #include "tests/unit/LowerTestUtil.h"
+#include "tests/unit/NodeSuiteUtil.h"
 
 namespace tessel {
 namespace {
@@ -305,13 +306,8 @@ std::optional<std::vector<Tensor>> suite_inputs(const Function& body) {
 // stages must give bit for bit the results of the same schedule without staging.
 TEST(LowerNodeSuite, CudaStagingChangesNoResult) {
   namespace fs = std::filesystem;
-  fs::path root = TESSEL_ONNX_NODE_TESTS_DIR;
-  fs::path node_dir = fs::exists(root / "node") ? root / "node" : root;
-  if (!fs::exists(node_dir)) GTEST_SKIP() << "no ONNX node tests at " << node_dir;
-  std::vector<fs::path> dirs;
-  for (const auto& entry : fs::directory_iterator(node_dir))
-    if (fs::exists(entry.path() / "model.onnx")) dirs.push_back(entry.path());
-  std::sort(dirs.begin(), dirs.end());
+  std::vector<fs::path> dirs = node_suite::model_dirs();
+  if (dirs.empty()) GTEST_SKIP() << "no ONNX node tests at " << node_suite::node_dir();
   int checked = 0;
   for (const fs::path& dir : dirs) {
     std::string name = dir.filename().string();

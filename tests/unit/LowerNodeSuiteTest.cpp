@@ -15,6 +15,7 @@
 #include "passes/PassManager.h"
 #include "passes/ScheduleKernels.h"
 #include "tests/unit/LowerTestUtil.h"
+#include "tests/unit/NodeSuiteUtil.h"
 
 namespace tessel {
 namespace {
@@ -61,7 +62,8 @@ std::string compare(const std::vector<Tensor>& want, const std::vector<Tensor>& 
   if (want.size() != got.size()) return fmt::format("{} outputs instead of {}", got.size(), want.size());
   for (size_t o = 0; o < want.size(); ++o) {
     const Tensor &a = want[o], &b = got[o];
-    if (a.type_str() != b.type_str()) return fmt::format("output {} is {} instead of {}", o, b.type_str(), a.type_str());
+    if (a.type_str() != b.type_str())
+      return fmt::format("output {} is {} instead of {}", o, b.type_str(), a.type_str());
     for (int64_t i = 0; i < a.numel(); ++i) {
       if (!is_float(a.dtype())) {
         if (a.get_int(i) != b.get_int(i))
@@ -121,19 +123,14 @@ void check_model(const std::string& name, const fs::path& model, SuiteStats& sta
     auto got = loop::run_kernel(*kernel, *inputs, m.constants());
     ASSERT_TRUE(got.ok()) << name << " @" << (*body)->name() << ": " << got.error().str();
     ++stats.checked;
-    EXPECT_EQ(compare(*want, *got, has_low_precision(**body)), "") << name << " @" << (*body)->name() << " schedule '"
-                                        << op->attr().s("schedule") << "'";
+    EXPECT_EQ(compare(*want, *got, has_low_precision(**body)), "")
+        << name << " @" << (*body)->name() << " schedule '" << op->attr().s("schedule") << "'";
   }
 }
 
 TEST(LowerNodeSuite, EveryKernelAgreesWithTheInterpreter) {
-  fs::path root = TESSEL_ONNX_NODE_TESTS_DIR;
-  fs::path node_dir = fs::exists(root / "node") ? root / "node" : root;
-  if (!fs::exists(node_dir)) GTEST_SKIP() << "no ONNX node tests at " << node_dir;
-  std::vector<fs::path> dirs;
-  for (const auto& entry : fs::directory_iterator(node_dir))
-    if (fs::exists(entry.path() / "model.onnx")) dirs.push_back(entry.path());
-  std::sort(dirs.begin(), dirs.end());
+  std::vector<fs::path> dirs = node_suite::model_dirs();
+  if (dirs.empty()) GTEST_SKIP() << "no ONNX node tests at " << node_suite::node_dir();
   SuiteStats stats;
   for (const fs::path& dir : dirs) check_model(dir.filename().string(), dir / "model.onnx", stats);
   for (const std::string& line : stats.refused) std::cout << "-O3 refused: " << line << "\n";
