@@ -23,8 +23,13 @@ Expected<std::optional<Stmt>> pad_as_fill_and_copy(const Value* out, const std::
   double value = pad->attr().f("value");
   Expr fill = is_float(dtype) ? loop::float_imm(value, dtype) : loop::int_imm(static_cast<int64_t>(value), dtype);
 
-  auto store_at = [&](const std::vector<Expr>& index, const Expr& v) -> Expected<Stmt> {
-    return loop::store(buffer, flat_index(index, out_shape), v);
+  // Stores a nest's value at its index moved by `offset` in the output.
+  auto store_shifted = [&](std::vector<Expr> offset) -> StoreFn {
+    return [&, offset](const std::vector<Expr>& index, const Expr& v) -> Expected<Stmt> {
+      std::vector<Expr> shifted;
+      for (size_t d = 0; d < index.size(); ++d) shifted.push_back(loop::simplify(index[d] + offset[d]));
+      return loop::store(buffer, flat_index(shifted, out_shape), v);
+    };
   };
   // The border as boxes, two per padded axis a: axes before a span the interior, a spans its pad before
   // (or after) the input, axes after a span the whole output. Together they cover each border element once.
@@ -46,26 +51,18 @@ Expected<std::optional<Stmt>> pad_as_fill_and_copy(const Value* out, const std::
       }
       box.num_spatial = rank;
       box.finalize = [fill](const std::vector<Expr>&, const std::vector<Expr>&) -> Expected<Expr> { return fill; };
-      auto store_box = [&](const std::vector<Expr>& index, const Expr& v) -> Expected<Stmt> {
-        std::vector<Expr> shifted;
-        for (size_t d = 0; d < rank; ++d) shifted.push_back(loop::simplify(index[d] + offset[d]));
-        return store_at(shifted, v);
-      };
       // Serial: a border is a few rows and columns, less work than a fork and join of the thread pool.
       Schedule serial = cpu_schedule(box.axes, dtype, target);
       serial.parallel.clear();
-      TESSEL_ASSIGN(Stmt nest, build_nest(box, serial, store_box));
+      TESSEL_ASSIGN(Stmt nest, build_nest(box, serial, store_shifted(offset)));
       nests.push_back(nest);
     }
   }
 
   Anchor interior = elementwise_anchor(x, inliner);
-  auto store_inside = [&](const std::vector<Expr>& index, const Expr& v) -> Expected<Stmt> {
-    std::vector<Expr> shifted;
-    for (size_t d = 0; d < index.size(); ++d) shifted.push_back(loop::simplify(index[d] + loop::int_imm(pads[d])));
-    return store_at(shifted, v);
-  };
-  TESSEL_ASSIGN(Stmt copy_nest, build_nest(interior, schedule, store_inside));
+  std::vector<Expr> before;
+  for (size_t d = 0; d < rank; ++d) before.push_back(loop::int_imm(pads[d]));
+  TESSEL_ASSIGN(Stmt copy_nest, build_nest(interior, schedule, store_shifted(before)));
   nests.push_back(copy_nest);
   return std::optional<Stmt>(loop::block(nests));
 }
