@@ -242,7 +242,12 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
   }
   bool stage = head_end > 0 && rest_reduces;
   std::vector<std::string> regs = acc_names("reg");
-  TESSEL_ASSIGN(Stmt reg_update, update_of(regs, reg_index));
+  Stmt reg_update;  // built only when staging: an update inlines the anchor's whole expression again
+  if (stage) {
+    auto staged_update = update_of(regs, reg_index);
+    if (!staged_update) return staged_update.error();
+    reg_update = *staged_update;
+  }
   auto staged_updates = [&](const std::function<Stmt(Stmt)>& g) {
     std::vector<Stmt> load_regs, store_regs;
     for (size_t k = 0; k < n; ++k) {
