@@ -30,6 +30,10 @@ Expr round_to(DType dtype, const Expr& value);
 Expr flat_index(const std::vector<Expr>& index, const Shape& shape);
 /// The index in `shape` of row-major flat offset `flat`.
 std::vector<Expr> unflatten(Expr flat, const Shape& shape);
+/// The index in `to` of the element at `index` in `from` (same element count, row-major): dims map group
+/// by group where runs of dims have equal sizes (a split or merge of channels keeps the others' indices
+/// as they are), else through the flat offset.
+std::vector<Expr> reshape_index(const std::vector<Expr>& index, const Shape& from, const Shape& to);
 /// "lower: op 'x' ..." errors.
 Error op_error(const Op& op, const std::string& message);
 

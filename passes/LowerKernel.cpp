@@ -10,6 +10,7 @@
 #include <cctype>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -67,8 +68,9 @@ class Planner {
     const auto& outputs = body.outputs();
     std::vector<std::map<const Value*, bool>> per_output(outputs.size());
     for (size_t k = 0; k < outputs.size(); ++k) {
-      std::set<std::pair<const Value*, bool>> seen;
-      walk(outputs[k], true, per_output[k], seen);
+      std::set<std::pair<const Value*, int>> seen;
+      permuted_.clear();
+      walk(outputs[k], true, false, per_output[k], seen);
       for (auto& [anchor, aligned] : per_output[k]) ++roots_[anchor];
     }
     // Anchors read by other anchors' operands are reached from those roots too.
@@ -80,9 +82,10 @@ class Planner {
       work.pop_back();
       if (!expanded.insert(anchor).second) continue;
       std::map<const Value*, bool> found;
-      std::set<std::pair<const Value*, bool>> seen;
+      std::set<std::pair<const Value*, int>> seen;
+      permuted_.clear();
       for (const Value* operand : anchor->producer()->operands())
-        if (operand) walk(operand, false, found, seen);
+        if (operand) walk(operand, false, false, found, seen);
       for (auto& [a, aligned] : found) {
         ++roots_[a];
         work.push_back(a);
@@ -109,29 +112,34 @@ class Planner {
 
  private:
   /// Records the anchors reachable from `v` through inlinable ops; `aligned` while every op on the path
-  /// is elementwise without broadcasting that operand, or a view (reshape, squeeze, unsqueeze), so that
-  /// the anchor's nest visits each output element exactly once.
-  void walk(const Value* v, bool aligned, std::map<const Value*, bool>& found,
-            std::set<std::pair<const Value*, bool>>& seen) {
-    if (!seen.insert({v, aligned}).second) return;
+  /// is elementwise without broadcasting that operand, a view (reshape, squeeze, unsqueeze) or a transpose,
+  /// so that the anchor's nest visits each output element exactly once. An anchor reached on two paths
+  /// of which one permutes is not aligned: the paths would store its elements at different places.
+  void walk(const Value* v, bool aligned, bool permuted, std::map<const Value*, bool>& found,
+            std::set<std::pair<const Value*, int>>& seen) {
+    if (!seen.insert({v, int{aligned} + 2 * int{permuted}}).second) return;
     const Op* op = v->producer();
     if (!op) return;
     if (lower::is_anchor(*op)) {
       auto [it, inserted] = found.emplace(v, aligned);
-      if (!inserted) it->second = it->second && aligned;
+      if (!inserted) it->second = it->second && aligned && !permuted && !permuted_.count(v);
+      if (permuted) permuted_.insert(v);
       return;
     }
     if (lower::is_staged(*op)) staged_.insert(op);
     bool view = op->kind() == OpKind::Reshape || op->kind() == OpKind::Squeeze || op->kind() == OpKind::Unsqueeze;
+    bool transpose = op->kind() == OpKind::Transpose;
     for (const Value* operand : op->operands()) {
       if (!operand) continue;
       bool same = operand->type().shape == v->type().shape;
-      walk(operand, aligned && (view || (is_elementwise(*op) && same)), found, seen);
+      walk(operand, aligned && (view || transpose || (is_elementwise(*op) && same)), permuted || transpose, found,
+           seen);
     }
   }
 
   std::map<const Value*, int> roots_;
-  std::set<const Op*> staged_;  ///< staged ops the outputs read
+  std::set<const Op*> staged_;       ///< staged ops the outputs read
+  std::set<const Value*> permuted_;  ///< anchors reached through a transpose, by the current walk
 };
 
 /// The ops of `body` that read `v`, and whether a function output is `v`.
@@ -184,6 +192,51 @@ const Value* elementwise_epilogue(const Function& body, const Value* anchor) {
   }
 }
 
+/// The index of `v` at which the element of `anchor` at `at_anchor` lands, following the first operand
+/// that leads to `anchor` through elementwise ops, views and transposes (the Planner's aligned paths);
+/// `permuted` is set when a transpose is on the way. Nullopt when no operand leads to it.
+std::optional<std::vector<Expr>> index_at(const Value* v, const Value* anchor, const std::vector<Expr>& at_anchor,
+                                          bool& permuted) {
+  if (v == anchor) return at_anchor;
+  const Op* op = v->producer();
+  if (!op || lower::is_anchor(*op)) return std::nullopt;
+  for (const Value* operand : op->operands()) {
+    if (!operand) continue;
+    auto index = index_at(operand, anchor, at_anchor, permuted);
+    if (!index) continue;
+    switch (op->kind()) {
+      case OpKind::Reshape:
+      case OpKind::Squeeze:
+      case OpKind::Unsqueeze: return lower::reshape_index(*index, operand->type().shape, v->type().shape);
+      case OpKind::Transpose: {
+        permuted = true;
+        std::vector<Expr> out;
+        for (int64_t p : op->attr().ints("perm")) out.push_back((*index)[static_cast<size_t>(p)]);
+        return out;
+      }
+      default: return index;
+    }
+  }
+  return std::nullopt;
+}
+
+/// When a transpose moves the anchor's elements (a channel-blocked output, [N, C / B, H, W, B]), the spatial
+/// axis that alone indexes the output's last dim is the one whose stores are contiguous: the scheduler
+/// vectorizes it (a pool's channels rather than its output row).
+void prefer_contiguous_store(Anchor& anchor, const Value* out, const Value* fused) {
+  std::vector<Expr> sp;
+  for (size_t a = 0; a < anchor.num_spatial; ++a) sp.push_back(var(anchor.axes[a].name));
+  bool permuted = false;
+  auto index = index_at(out, fused, sp, permuted);
+  if (!permuted || !index || index->empty()) return;
+  Expr last = simplify(index->back());
+  std::vector<size_t> axes;
+  for (size_t a = 0; a < anchor.num_spatial; ++a)
+    if (depends_on(last, anchor.axes[a].name)) axes.push_back(a);
+  if (axes.size() != 1) return;
+  for (size_t a = 0; a < anchor.num_spatial; ++a) anchor.axes[a].prefer_vector = a == axes[0];
+}
+
 Expr to_storage(const Expr& value, DType dtype) {
   if (value->type.elem == dtype) return value;
   return cast(Type{dtype, value->type.lanes}, value);
@@ -201,6 +254,7 @@ Expected<std::vector<DomainAxis>> iteration_domain(const Function& body) {
   TESSEL_ASSIGN(Plan plan, Planner().run(body));
   Inliner inliner(body.module());
   TESSEL_ASSIGN(Anchor anchor, output_anchor(plan, body, 0, inliner));
+  if (plan.fused[0]) prefer_contiguous_store(anchor, body.outputs()[0], plan.fused[0]);
   return anchor.axes;
 }
 
@@ -284,18 +338,26 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
     auto store_fn = [&](const std::vector<Expr>& sp, const Expr& value) -> Expected<Stmt> {
       Expr result = value;
       std::vector<Expr> out_index = sp;
+      bool permuted = false;
       if (fused) {
-        // The anchor's nest runs over the anchor's shape; views after it keep the flat offset.
+        // The anchor's nest runs over the anchor's shape; views after it keep the flat offset, transposes
+        // (a channel-blocked output) move it.
         const Shape& anchor_shape = fused->type().shape;
-        if (anchor_shape != out->type().shape)
+        auto mapped = index_at(out, fused, sp, permuted);
+        if (permuted && mapped) {
+          out_index = *mapped;
+        } else if (anchor_shape != out->type().shape) {
           out_index = lower::unflatten(lower::flat_index(sp, anchor_shape), out->type().shape);
+        }
         inliner.substitute(fused, value);
         auto epilogue = inliner.value_at(out, out_index);
         inliner.clear_substitute(fused);
         if (!epilogue) return epilogue.error();
         result = *epilogue;
       }
-      Expr flat = fused ? lower::flat_index(sp, fused->type().shape) : lower::flat_index(sp, out->type().shape);
+      Expr flat = !fused     ? lower::flat_index(sp, out->type().shape)
+                  : permuted ? lower::flat_index(out_index, out->type().shape)
+                             : lower::flat_index(sp, fused->type().shape);
       return store(out_names[k], flat, to_storage(result, out->type().dtype));
     };
     if (!fused) {

@@ -29,6 +29,44 @@ std::vector<Expr> unflatten(Expr flat, const Shape& shape) {
   return index;
 }
 
+std::vector<Expr> reshape_index(const std::vector<Expr>& index, const Shape& from, const Shape& to) {
+  auto whole = [&] { return unflatten(flat_index(index, from), to); };
+  std::vector<Expr> out;
+  size_t i = 0, j = 0;
+  while (i < from.size() && j < to.size()) {
+    if (from[i] == to[j]) {
+      out.push_back(index[i++]);
+      ++j;
+      continue;
+    }
+    // A run of constant dims on each side with the same product.
+    size_t i0 = i, j0 = j;
+    auto a = from[i++].as_const(), b = to[j++].as_const();
+    if (!a || !b) return whole();
+    int64_t pa = *a, pb = *b;
+    auto grow = [](const Shape& shape, size_t& k, int64_t& product) {
+      if (k >= shape.size() || !shape[k].as_const() || product == 0) return false;
+      product *= *shape[k++].as_const();
+      return true;
+    };
+    while (pa != pb)
+      if (!(pa < pb ? grow(from, i, pa) : grow(to, j, pb))) return whole();
+    Shape from_run(from.begin() + static_cast<std::ptrdiff_t>(i0), from.begin() + static_cast<std::ptrdiff_t>(i));
+    Shape to_run(to.begin() + static_cast<std::ptrdiff_t>(j0), to.begin() + static_cast<std::ptrdiff_t>(j));
+    std::vector<Expr> run(index.begin() + static_cast<std::ptrdiff_t>(i0),
+                          index.begin() + static_cast<std::ptrdiff_t>(i));
+    for (Expr& e : unflatten(flat_index(run, from_run), to_run)) out.push_back(e);
+  }
+  // Trailing dims of size 1.
+  for (; i < from.size(); ++i)
+    if (!(from[i] == Dim(1))) return whole();
+  for (; j < to.size(); ++j) {
+    if (!(to[j] == Dim(1))) return whole();
+    out.push_back(int_imm(0));
+  }
+  return out;
+}
+
 namespace {
 
 /// ONNX Slice start and step on a constant dim (as the interpreter's clamp_window).
@@ -83,7 +121,7 @@ Expected<Expr> Inliner::shape_op_at(const Op& op, const Value* v, const std::vec
     case OpKind::Squeeze:
     case OpKind::Unsqueeze: {
       if (in == out) return value_at(x, index);
-      return value_at(x, unflatten(flat_index(index, out), in));
+      return value_at(x, reshape_index(index, out, in));
     }
     case OpKind::Expand: {
       size_t offset = index.size() - in.size();

@@ -34,6 +34,9 @@ Expected<bool> choose_tree_strategy(Module& module, PassContext& context);
 // ---- Fusion and memory planning (fusion helper) --------------------------------------------------
 /// Groups the ops of @main into kernel ops whose bodies are new functions (passes/Fuse.cpp).
 Expected<bool> fuse(Module& module, PassContext& context);
+/// Stores 4-D activations between CPU conv kernels channel-blocked, [N, C / B, H, W, B]
+/// (passes/BlockActivations.cpp).
+Expected<bool> block_activations(Module& module, PassContext& context);
 /// Records an arena plan on @main's kernels: `arena_offsets`, `inplace` (passes/PlanMemory.cpp).
 Expected<bool> plan_memory(Module& module, PassContext& context);
 

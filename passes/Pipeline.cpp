@@ -21,9 +21,10 @@ Expected<std::vector<std::string>> build_pipeline(int opt_level) {
   if (opt_level == 2) return names;
   // -O3: + layout (weights stored as the CPU kernels read them; after the last fold-constants, which would
   // undo it), dce (the old weights), choose-tree-strategy (how tree ensembles lower; nothing may drop its
-  // tables before lowering), fuse (kernels), schedule (tiling from the target), plan-memory (one arena),
-  // lower-loops (a check that every kernel lowers to loop IR).
-  for (const char* name : {"layout", "dce", "choose-tree-strategy", "fuse", "schedule", "plan-memory", "lower-loops"})
+  // tables before lowering), fuse (kernels), block-activations (NCHWc between conv kernels), schedule
+  // (tiling from the target), plan-memory (one arena), lower-loops (a check that every kernel lowers).
+  for (const char* name :
+       {"layout", "dce", "choose-tree-strategy", "fuse", "block-activations", "schedule", "plan-memory", "lower-loops"})
     names.push_back(name);
   return names;
 }

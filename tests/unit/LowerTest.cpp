@@ -320,6 +320,45 @@ TEST(Lower, FusedConvReluPoolFlattenBody) {
     check(m, {"", "parallel=c vectorize=ow:2 unroll=kw:2"}, {random_tensor(DType::F32, {n, 1, 6, 6}, 32)});
 }
 
+TEST(Lower, BlockedOutputStoresThroughTheTransposeWithoutATemporary) {
+  // A pool whose result is stored channel-blocked [N, C/8, H, W, 8] (block-activations): the pool's nest
+  // stores through the reshape + transpose (no temporary), and the scheduler vectorizes the channels,
+  // the output's contiguous axis.
+  Module m;
+  Builder b(m.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {Dim::symbol("N"), 16, 6, 6}});
+  Value* p = b.max_pool(b.relu(x), {2, 2}, {2, 2});
+  Value* split = b.reshape(p, {Dim::symbol("N"), 2, 8, 3, 3});
+  b.output(b.transpose(split, {0, 1, 3, 4, 2}));
+  ASSERT_TRUE(b.status().ok()) << b.status().error().str();
+  auto domain = iteration_domain(*m.entry());
+  ASSERT_TRUE(domain.ok());
+  EXPECT_TRUE((*domain)[1].prefer_vector) << domain_str(*domain);
+  auto kernel = lower_kernel(*m.entry(), *parse_schedule("vectorize=c:8"), *parse_target("x86-64-v4"));
+  ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+  std::string text = loop::print(*kernel);
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("allocate t0")));
+  EXPECT_THAT(text, HasSubstr(", 1, 8)] = "));  // contiguous vector stores
+  for (int64_t n : {1, 2})
+    check(m, {"", "vectorize=c:8 parallel=oh", "tile=[ow:2] vectorize=c:8"},
+          {random_tensor(DType::F32, {n, 16, 6, 6}, 50)});
+}
+
+TEST(Lower, AnAnchorReadOnTwoPathsOfWhichOnePermutesIsMaterialized) {
+  // out = a^T + a: the paths would store a's elements at different places, so a gets a nest of its own.
+  Module m;
+  Builder b(m.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {5, 5}});
+  Value* y = b.input("y", {DType::F32, {5, 5}});
+  Value* a = b.matmul(x, y);
+  b.output(b.add(b.transpose(a, {1, 0}), a));
+  ASSERT_TRUE(b.status().ok()) << b.status().error().str();
+  auto kernel = lower_kernel(*m.entry(), Schedule{}, *parse_target("x86-64-v4"));
+  ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+  EXPECT_THAT(loop::print(*kernel), HasSubstr("allocate t0"));
+  check(m, {"", "vectorize=d1:4"}, {random_tensor(DType::F32, {5, 5}, 51), random_tensor(DType::F32, {5, 5}, 52)});
+}
+
 TEST(Lower, UnsupportedOpsNameThemselves) {
   Module ml;
   Builder mb(ml.add_function("main"));
