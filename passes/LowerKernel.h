@@ -3,7 +3,8 @@
 // reduction) becomes a loop nest with an accumulator, and an output's elementwise epilogue is applied
 // at its store. Anchors whose result is needed elsewhere are materialized in heap buffers. The
 // schedule applies to the nest of the first output (the kernel's iteration domain); materialized nests
-// on CPUs get the scheduler's CPU rules for their own domain, the others are serial. Symbolic dims become kernel parameters. Ops without a lowering give an error naming them.
+// on CPUs get the scheduler's CPU rules for their own domain, the others are serial. Symbolic dims
+// become kernel parameters. Ops without a lowering give an error naming them.
 #pragma once
 
 #include <string>
