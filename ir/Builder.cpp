@@ -10,7 +10,9 @@ bool Builder::fail(Error error) {
   return false;
 }
 
-Value* Builder::input(std::string name, TensorType type) { return function_->add_input(std::move(name), std::move(type)); }
+Value* Builder::input(std::string name, TensorType type) {
+  return function_->add_input(std::move(name), std::move(type));
+}
 
 Value* Builder::constant(Tensor value, const std::string& name_hint) {
   TensorType type{value.dtype(), to_shape(value.shape())};

@@ -62,8 +62,8 @@ class Builder {
   // Linear algebra and convolution.
   Value* matmul(Value* a, Value* b) { return op(OpKind::MatMul, {a, b}); }
   Value* gemm(Value* a, Value* b, Value* c, bool trans_b = false);
-  Value* conv(Value* x, Value* weight, Value* bias, std::vector<int64_t> strides = {},
-              std::vector<int64_t> pads = {}, int64_t group = 1);
+  Value* conv(Value* x, Value* weight, Value* bias, std::vector<int64_t> strides = {}, std::vector<int64_t> pads = {},
+              int64_t group = 1);
   Value* max_pool(Value* x, std::vector<int64_t> kernel, std::vector<int64_t> strides = {},
                   std::vector<int64_t> pads = {});
   Value* avg_pool(Value* x, std::vector<int64_t> kernel, std::vector<int64_t> strides = {},

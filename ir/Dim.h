@@ -72,10 +72,10 @@ struct Dim::Term {
 
 struct Dim::Atom {
   enum class Kind { Symbol, FloorDiv, Mod } kind;
-  std::string name;   ///< the symbol, for Kind::Symbol
-  Dim lhs;            ///< the dividend, for FloorDiv / Mod
-  int64_t rhs = 1;    ///< the divisor, for FloorDiv / Mod
-  std::string key;    ///< canonical text, used for ordering and equality
+  std::string name;  ///< the symbol, for Kind::Symbol
+  Dim lhs;           ///< the dividend, for FloorDiv / Mod
+  int64_t rhs = 1;   ///< the divisor, for FloorDiv / Mod
+  std::string key;   ///< canonical text, used for ordering and equality
 };
 
 using Shape = std::vector<Dim>;

@@ -95,9 +95,9 @@ class [[nodiscard]] Status {
 }  // namespace tessel
 
 /// Propagates a failed Status or Expected from the enclosing function.
-#define TESSEL_TRY(expr)                                 \
-  do {                                                   \
-    auto&& tessel_try_result_ = (expr);                  \
+#define TESSEL_TRY(expr)                                             \
+  do {                                                               \
+    auto&& tessel_try_result_ = (expr);                              \
     if (!tessel_try_result_.ok()) return tessel_try_result_.error(); \
   } while (0)
 

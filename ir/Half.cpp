@@ -21,8 +21,8 @@ uint16_t float_to_half(float value) {
   uint32_t bits = float_bits(value);
   uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
   uint32_t magnitude = bits & 0x7fffffffu;
-  if (magnitude > 0x7f800000u) return sign | 0x7e00u;    // NaN
-  if (magnitude >= 0x477ff000u) return sign | 0x7c00u;   // overflow (after rounding) to inf
+  if (magnitude > 0x7f800000u) return sign | 0x7e00u;   // NaN
+  if (magnitude >= 0x477ff000u) return sign | 0x7c00u;  // overflow (after rounding) to inf
   if (magnitude < 0x38800000u) {
     // Subnormal or zero in half: round magnitude * 2^24 to nearest even integer.
     float scaled = bits_float(magnitude) * 16777216.0f;

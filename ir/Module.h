@@ -91,8 +91,8 @@ class Function {
   Op* append(OpKind kind, std::vector<Value*> operands, std::vector<TensorType> result_types, AttrMap attrs = {},
              std::string location = {});
   /// Inserts an op before `position` (which must belong to this function).
-  Op* insert_before(const Op* position, OpKind kind, std::vector<Value*> operands,
-                    std::vector<TensorType> result_types, AttrMap attrs = {}, std::string location = {});
+  Op* insert_before(const Op* position, OpKind kind, std::vector<Value*> operands, std::vector<TensorType> result_types,
+                    AttrMap attrs = {}, std::string location = {});
   /// Removes an op; its results must be unused.
   void erase(Op* op);
   /// Redirects every use of `from` (operands and outputs) to `to`.

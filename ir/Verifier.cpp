@@ -86,8 +86,7 @@ Status verify_function(const Function& function) {
 Status verify(const Module& module) {
   std::unordered_set<std::string> seen;
   for (const auto& function : module.functions()) {
-    if (!seen.insert(function->name()).second)
-      return make_error("function @{} is defined twice", function->name());
+    if (!seen.insert(function->name()).second) return make_error("function @{} is defined twice", function->name());
     TESSEL_TRY(verify_function(*function));
   }
   return Status::success();

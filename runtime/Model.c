@@ -55,8 +55,9 @@ tessel_model* tessel_model_create(const tessel_model_info* info, const char* wei
     return NULL;
   }
   if (!info->embedded_constants && !weights_path) {
-    tessel_set_error(TESSEL_ERROR_INVALID_ARGUMENT, "model '%s' was compiled with external weights: pass the path of %s.weights",
-                     info->name, info->name);
+    tessel_set_error(TESSEL_ERROR_INVALID_ARGUMENT,
+                     "model '%s' was compiled with external weights: pass the path of %s.weights", info->name,
+                     info->name);
     return NULL;
   }
   tessel_model* model = calloc(1, sizeof(tessel_model));
@@ -97,8 +98,8 @@ tessel_status tessel_model_run(tessel_model* model, const int64_t* symbols, void
   int64_t bytes = info->arena_bytes(symbols);
   tessel_arena* arena = tessel_arena_create(bytes > 0 ? (size_t)bytes : 0);
   if (!arena) return tessel_last_error_code();
-  int32_t status = info->run(inputs, outputs, (const void* const*)model->constants, symbols, tessel_arena_data(arena),
-                             model->pool);
+  int32_t status =
+      info->run(inputs, outputs, (const void* const*)model->constants, symbols, tessel_arena_data(arena), model->pool);
   tessel_arena_destroy(arena);
   if (status != 0)
     return tessel_set_error(TESSEL_ERROR_OUT_OF_MEMORY, "model '%s': a kernel could not allocate scratch memory",

@@ -62,7 +62,8 @@ std::string add_weights_and_info(const Module& module, const ModelInterface& int
     global->setAlignment(llvm::Align(kWeightAlignment));
     pointers.push_back(global);
   }
-  auto table = [&](llvm::Type* elem, const std::vector<llvm::Constant*>& values, const std::string& name) -> llvm::Constant* {
+  auto table = [&](llvm::Type* elem, const std::vector<llvm::Constant*>& values,
+                   const std::string& name) -> llvm::Constant* {
     auto* type = llvm::ArrayType::get(elem, values.size());
     return new llvm::GlobalVariable(out, type, true, llvm::GlobalValue::PrivateLinkage,
                                     llvm::ConstantArray::get(type, values), name);
@@ -71,7 +72,8 @@ std::string add_weights_and_info(const Module& module, const ModelInterface& int
   llvm::Constant* embedded = options.external_weights ? null : table(ptr, pointers, n + "_weights");
   llvm::Constant* offset_table = options.external_weights ? table(i64, offsets, n + "_weight_offsets") : null;
   llvm::Constant* name = llvm::ConstantDataArray::getString(context, n);
-  auto* name_global = new llvm::GlobalVariable(out, name->getType(), true, llvm::GlobalValue::PrivateLinkage, name, n + "_name");
+  auto* name_global =
+      new llvm::GlobalVariable(out, name->getType(), true, llvm::GlobalValue::PrivateLinkage, name, n + "_name");
   auto* info_type = llvm::StructType::get(context, {ptr, i32, i32, i32, i32, ptr, ptr, ptr, ptr, i64});
   auto count = [&](size_t v) { return llvm::ConstantInt::get(i32, v); };
   llvm::Constant* info = llvm::ConstantStruct::get(
@@ -98,7 +100,8 @@ Status write_archive(const fs::path& path, const std::string& object, const std:
 Expected<AotResult> compile_aot(const Module& module, const Target& target, const AotOptions& options,
                                 const std::string& out_dir) {
   if (!is_c_identifier(options.name))
-    return Error{"model name '" + options.name + "' is not a C identifier", {},
+    return Error{"model name '" + options.name + "' is not a C identifier",
+                 {},
                  "use letters, digits and '_' (e.g. --name seed_cnn); it prefixes every generated symbol"};
   std::error_code error;
   fs::create_directories(out_dir, error);

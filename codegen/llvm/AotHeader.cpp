@@ -23,9 +23,9 @@ const char* c_type(DType dtype) {
     case DType::U16: return "uint16_t";
     case DType::U32: return "uint32_t";
     case DType::U64: return "uint64_t";
-    case DType::Bool: return "uint8_t";    /* one byte, 0 or 1 */
-    case DType::F16: return "uint16_t";    /* IEEE half bits */
-    case DType::BF16: return "uint16_t";   /* bfloat16 bits */
+    case DType::Bool: return "uint8_t";  /* one byte, 0 or 1 */
+    case DType::F16: return "uint16_t";  /* IEEE half bits */
+    case DType::BF16: return "uint16_t"; /* bfloat16 bits */
     default: return "void";
   }
 }
@@ -64,15 +64,20 @@ std::string aot_header(const ModelInterface& interface, const AotOptions& option
       source, n, options.external_weights ? "\"" + n + ".weights\"" : "NULL", n, n);
   for (const TensorSignature& t : interface.inputs) out += fmt::format(" * input  {}: {}\n", t.name, shape_text(t));
   for (const TensorSignature& t : interface.outputs) out += fmt::format(" * output {}: {}\n", t.name, shape_text(t));
-  out += fmt::format(" * Tensors are dense, row-major; outputs are written by {}_run. Bool is one byte, f16/bf16 are\n"
-                     " * their 16-bit patterns. Link lib{}.a and the Tessel runtime (libtessel_runtime.a).\n */\n",
-                     n, n);
+  out += fmt::format(
+      " * Tensors are dense, row-major; outputs are written by {}_run. Bool is one byte, f16/bf16 are\n"
+      " * their 16-bit patterns. Link lib{}.a and the Tessel runtime (libtessel_runtime.a).\n */\n",
+      n, n);
   out += fmt::format("#ifndef {0}\n#define {0}\n\n#include <stdint.h>\n\n#include \"tessel_runtime.h\"\n\n", guard);
   out += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
-  out += fmt::format("/** The model's description, defined in lib{}.a. */\nextern const tessel_model_info {}_info;\n\n", n, n);
-  out += fmt::format("/** Loads the model{}; NULL on failure (see tessel_last_error()). */\n", options.external_weights ? " and maps its weights file" : "");
-  out += fmt::format("static inline tessel_model* {0}_create(const char* weights_path, int num_threads) {{\n"
-                     "  return tessel_model_create(&{0}_info, weights_path, num_threads);\n}}\n\n", n);
+  out += fmt::format("/** The model's description, defined in lib{}.a. */\nextern const tessel_model_info {}_info;\n\n",
+                     n, n);
+  out += fmt::format("/** Loads the model{}; NULL on failure (see tessel_last_error()). */\n",
+                     options.external_weights ? " and maps its weights file" : "");
+  out += fmt::format(
+      "static inline tessel_model* {0}_create(const char* weights_path, int num_threads) {{\n"
+      "  return tessel_model_create(&{0}_info, weights_path, num_threads);\n}}\n\n",
+      n);
   // NAME_run(model, dims..., inputs..., outputs...)
   std::vector<std::string> params{"tessel_model* model"};
   for (const std::string& s : interface.symbols) params.push_back("int64_t " + s);
@@ -106,8 +111,8 @@ std::string aot_header(const ModelInterface& interface, const AotOptions& option
     std::vector<std::string> factors{"(int64_t)1"};
     for (const Dim& d : t.shape) factors.push_back(dim_c(d));
     out += fmt::format("/** Elements of output {} ({}). */\nstatic inline int64_t {}_{}_numel({}) {{ return {}; }}\n\n",
-                       t.name, shape_text(t), n, c_name(t.name, fmt::format("output{}", i)), fmt::join(dim_params, ", "),
-                       fmt::join(factors, " * "));
+                       t.name, shape_text(t), n, c_name(t.name, fmt::format("output{}", i)),
+                       fmt::join(dim_params, ", "), fmt::join(factors, " * "));
   }
   out += fmt::format("static inline void {}_destroy(tessel_model* model) {{ tessel_model_destroy(model); }}\n\n", n);
   out += "#ifdef __cplusplus\n}  /* extern \"C\" */\n#endif\n\n#endif\n";

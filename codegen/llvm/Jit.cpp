@@ -107,7 +107,8 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> make_jit(const Target& target) {
   define("tessel_profile_record", &tessel_profile_record);
   if (auto error = library.define(llvm::orc::absoluteSymbols(std::move(runtime))))
     return make_error("cannot define runtime symbols in the JIT: {}", llvm_message(std::move(error)));
-  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess((*jit)->getDataLayout().getGlobalPrefix());
+  auto process =
+      llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess((*jit)->getDataLayout().getGlobalPrefix());
   if (!process) return make_error("cannot search the process for symbols: {}", llvm_message(process.takeError()));
   library.addGenerator(std::move(*process));
   return std::move(*jit);
@@ -122,7 +123,8 @@ Expected<std::unique_ptr<Executable>> compile_lowered(std::unique_ptr<Module> mo
   TESSEL_ASSIGN(std::unique_ptr<llvm::TargetMachine> machine, llvmgen::make_target_machine(target));
   llvmgen::optimize_module(*generated.module, *machine, target, options.llvm_opt_level);
   TESSEL_ASSIGN(std::unique_ptr<llvm::orc::LLJIT> jit, make_jit(target));
-  if (auto error = jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(generated.module), std::move(generated.context))))
+  if (auto error =
+          jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(generated.module), std::move(generated.context))))
     return make_error("the JIT rejected the generated code: {}", llvm_message(std::move(error)));
   auto run = jit->lookup("model_run");
   if (!run) return make_error("the JIT cannot link the model: {}", llvm_message(run.takeError()));

@@ -24,10 +24,10 @@ struct tessel_thread_pool;
 namespace tessel::jit {
 
 struct CompileOptions {
-  std::string target = "host";  ///< host | x86-64 | x86-64-v3 | x86-64-v4
-  int opt_level = 3;            ///< the pass pipeline (ignored when `passes` is set)
-  std::string passes;           ///< an explicit comma-separated pass list
-  bool verify_each = false;     ///< verify the IR after every pass
+  std::string target = "host";          ///< host | x86-64 | x86-64-v3 | x86-64-v4
+  int opt_level = 3;                    ///< the pass pipeline (ignored when `passes` is set)
+  std::string passes;                   ///< an explicit comma-separated pass list
+  bool verify_each = false;             ///< verify the IR after every pass
   PassInstrumentation instrumentation;  ///< IR printing and pass timing
   bool fast_math = false;               ///< see llvmgen::CodegenOptions
   bool profile = false;                 ///< time each kernel (tessel_profile_* in the runtime)
@@ -53,7 +53,7 @@ class Executable {
 
  private:
   friend Expected<std::unique_ptr<Executable>> compile_lowered(std::unique_ptr<Module>, const Target&,
-                                                              const CompileOptions&);
+                                                               const CompileOptions&);
   friend Expected<std::unique_ptr<Executable>> compile(std::unique_ptr<Module>, const CompileOptions&);
   Executable() = default;
   struct State;

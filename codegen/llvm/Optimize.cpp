@@ -97,7 +97,8 @@ Expected<std::string> emit_file(llvm::Module& module, llvm::TargetMachine& machi
   llvm::raw_svector_ostream stream(buffer);
   llvm::legacy::PassManager passes;
   if (machine.addPassesToEmitFile(passes, stream, nullptr, type))
-    return make_error("LLVM cannot emit {} for this target", type == llvm::CodeGenFileType::AssemblyFile ? "assembly" : "objects");
+    return make_error("LLVM cannot emit {} for this target",
+                      type == llvm::CodeGenFileType::AssemblyFile ? "assembly" : "objects");
   passes.run(module);
   return std::string(buffer.str());
 }

@@ -60,7 +60,10 @@ Status Emitter::serial_loop(const std::string& var, llvm::Value* min, llvm::Valu
   llvm::Value* saved = scope_.vars.count(var) ? scope_.vars[var] : nullptr;
   scope_.vars[var] = i;
   TESSEL_TRY(stmt(body));
-  if (saved) scope_.vars[var] = saved; else scope_.vars.erase(var);
+  if (saved)
+    scope_.vars[var] = saved;
+  else
+    scope_.vars.erase(var);
   llvm::Value* next = builder_.CreateAdd(i, builder_.getInt64(1), var + ".next", /*HasNUW=*/false, /*HasNSW=*/true);
   i->addIncoming(next, builder_.GetInsertBlock());
   builder_.CreateBr(header);
@@ -83,7 +86,10 @@ Status Emitter::for_loop(const StmtNode& s) {
       scope_.vars[s.name] = builder_.CreateAdd(min, builder_.getInt64(k));
       TESSEL_TRY(stmt(s.body[0]));
     }
-    if (saved) scope_.vars[s.name] = saved; else scope_.vars.erase(s.name);
+    if (saved)
+      scope_.vars[s.name] = saved;
+    else
+      scope_.vars.erase(s.name);
     return Status::success();
   }
   return serial_loop(s.name, min, extent, s.body[0]);
@@ -176,10 +182,14 @@ Status Emitter::allocate(const StmtNode& s) {
   llvm::Type* elem = mem_type(s.elem);
   const int64_t* constant_size = loop::as_int_const(s.expr(0));
   auto bind_and_emit = [&](llvm::Value* ptr) -> Status {
-    auto saved = scope_.buffers.find(s.name) != scope_.buffers.end() ? std::optional(scope_.buffers[s.name]) : std::nullopt;
+    auto saved =
+        scope_.buffers.find(s.name) != scope_.buffers.end() ? std::optional(scope_.buffers[s.name]) : std::nullopt;
     scope_.buffers[s.name] = BufferRef{ptr, s.elem};
     Status status = stmt(s.body[0]);
-    if (saved) scope_.buffers[s.name] = *saved; else scope_.buffers.erase(s.name);
+    if (saved)
+      scope_.buffers[s.name] = *saved;
+    else
+      scope_.buffers.erase(s.name);
     return status;
   };
   int64_t elem_bytes = static_cast<int64_t>(dtype_size(s.elem));
@@ -189,7 +199,8 @@ Status Emitter::allocate(const StmtNode& s) {
   llvm::Type* ptr_type = builder_.getPtrTy();
   llvm::Type* i64 = builder_.getInt64Ty();
   llvm::FunctionCallee malloc_fn = runtime_function("malloc", llvm::FunctionType::get(ptr_type, {i64}, false));
-  llvm::FunctionCallee free_fn = runtime_function("free", llvm::FunctionType::get(builder_.getVoidTy(), {ptr_type}, false));
+  llvm::FunctionCallee free_fn =
+      runtime_function("free", llvm::FunctionType::get(builder_.getVoidTy(), {ptr_type}, false));
   llvm::Value* bytes = builder_.CreateMul(size, builder_.getInt64(elem_bytes));
   bytes = builder_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, bytes, builder_.getInt64(1));
   llvm::Value* memory = builder_.CreateCall(malloc_fn, {bytes}, s.name);
@@ -211,7 +222,8 @@ Status Emitter::allocate(const StmtNode& s) {
 Status Emitter::if_then_else(const StmtNode& s) {
   TESSEL_ASSIGN(llvm::Value * cond, expr(s.expr(0)));
   llvm::BasicBlock* then_block = llvm::BasicBlock::Create(context_, "then", function_);
-  llvm::BasicBlock* else_block = s.body.size() > 1 && s.body[1] ? llvm::BasicBlock::Create(context_, "else", function_) : nullptr;
+  llvm::BasicBlock* else_block =
+      s.body.size() > 1 && s.body[1] ? llvm::BasicBlock::Create(context_, "else", function_) : nullptr;
   llvm::BasicBlock* merge = llvm::BasicBlock::Create(context_, "endif", function_);
   builder_.CreateCondBr(cond, then_block, else_block ? else_block : merge);
   builder_.SetInsertPoint(then_block);
@@ -231,7 +243,10 @@ Status Emitter::let(const StmtNode& s) {
   llvm::Value* saved = scope_.vars.count(s.name) ? scope_.vars[s.name] : nullptr;
   scope_.vars[s.name] = value;
   TESSEL_TRY(stmt(s.body[0]));
-  if (saved) scope_.vars[s.name] = saved; else scope_.vars.erase(s.name);
+  if (saved)
+    scope_.vars[s.name] = saved;
+  else
+    scope_.vars.erase(s.name);
   return Status::success();
 }
 

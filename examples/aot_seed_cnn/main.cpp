@@ -30,7 +30,8 @@ bool read_f32_npy(const char* path, std::vector<float>& data, std::vector<int64_
   }
   std::string header(header_len, ' ');
   in.read(header.data(), header_len);
-  if (header.find("'<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos) return false;
+  if (header.find("'<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
+    return false;
   size_t open = header.find('('), close = header.find(')');
   int64_t count = 1;
   for (size_t i = open + 1; i < close;) {

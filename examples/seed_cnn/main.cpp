@@ -11,8 +11,8 @@
 
 #include "frontends/builder/Nn.h"
 #include "ir/Builder.h"
-#include "ir/TensorIO.h"
 #include "ir/Printer.h"
+#include "ir/TensorIO.h"
 #include "ir/Verifier.h"
 #include "ir/interp/Interpreter.h"
 

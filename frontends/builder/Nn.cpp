@@ -20,8 +20,8 @@ Tensor WeightInit::uniform(std::vector<int64_t> shape, int64_t fan_in) {
   return tensor;
 }
 
-Value* conv2d(Builder& b, WeightInit& init, Value* x, int64_t out_channels, int64_t kernel, int64_t stride,
-              int64_t pad, const std::string& name) {
+Value* conv2d(Builder& b, WeightInit& init, Value* x, int64_t out_channels, int64_t kernel, int64_t stride, int64_t pad,
+              const std::string& name) {
   if (!x) return nullptr;  // an earlier op failed; the builder holds its error
   if (x->type().rank() != 4 || !x->type().shape[1].is_const())
     return b.report(make_error("{}: conv2d expects [N, C, H, W] with a constant C, got {}", name, x->type().str()));

@@ -75,8 +75,9 @@ class Run {
       }
       if (known) {
         for (int64_t d : dims)
-          if (d < 0) return fail(make_error("result type {} has a negative dim under the current symbols",
-                                            result->type().str()));
+          if (d < 0)
+            return fail(
+                make_error("result type {} has a negative dim under the current symbols", result->type().str()));
         ctx.result_shapes.emplace_back(std::move(dims));
       } else {
         ctx.result_shapes.emplace_back(std::nullopt);

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "ir/Half.h"
-#include "ir/Saturate.h"
 #include "ir/OpTable.h"
+#include "ir/Saturate.h"
 #include "ir/ops/OpUtil.h"
 
 namespace tessel::ops {

@@ -6,7 +6,7 @@
 
 namespace tessel::ops {
 
-#define TESSEL_FAMILY(Family, family)                                          \
+#define TESSEL_FAMILY(Family, family)                                        \
   Expected<std::vector<TensorType>> infer_##family(const ShapeContext& ctx); \
   Expected<std::vector<Tensor>> eval_##family(const EvalContext& ctx);
 #include "ir/ops/Families.def"

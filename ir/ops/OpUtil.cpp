@@ -6,8 +6,7 @@ namespace tessel::ops {
 
 Expected<int64_t> normalize_axis(int64_t axis, int64_t rank) {
   int64_t normalized = axis < 0 ? axis + rank : axis;
-  if (normalized < 0 || normalized >= rank)
-    return make_error("axis {} is out of range for rank {}", axis, rank);
+  if (normalized < 0 || normalized >= rank) return make_error("axis {} is out of range for rank {}", axis, rank);
   return normalized;
 }
 

@@ -6,8 +6,8 @@
 namespace tessel {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::expect_tensor;
+using ::testing::HasSubstr;
 
 TEST(InterpConstTest, ReadsThePoolWithoutCopying) {
   Module module;

@@ -36,10 +36,6 @@ const Dim N = Dim::symbol("N");
 const Dim H = Dim::symbol("H");
 const Dim W = Dim::symbol("W");
 
-
-
-
-
 /// 1-D pooling of one channel: x[1, 1, n].
 Tensor pool1d(OpKind kind, std::vector<double> values, AttrMap attrs, DType dtype = DType::F32) {
   int64_t n = static_cast<int64_t>(values.size());

@@ -29,10 +29,6 @@ constexpr DType kIntDTypes[] = {DType::I8, DType::I16, DType::I32, DType::I64,
 
 const Dim N = Dim::symbol("N");
 
-
-
-
-
 // ---- matmul -------------------------------------------------------------------------------------------
 
 TEST(InterpMatMul, TwoByThreeTimesThreeByTwo) {

@@ -29,7 +29,6 @@ std::string error_of(const Expected<std::vector<Tensor>>& result) {
   return result.ok() ? std::string() : result.error().str();
 }
 
-
 std::string inferred(OpKind kind, std::vector<TensorType> operands, AttrMap attrs = {}) {
   auto types = infer(kind, std::move(operands), std::move(attrs));
   EXPECT_TRUE(types.ok()) << (types.ok() ? "" : types.error().str());

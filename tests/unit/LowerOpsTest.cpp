@@ -10,9 +10,9 @@
 namespace tessel {
 namespace {
 
-using ::testing::HasSubstr;
 using lower_test::check;
 using lower_test::random_tensor;
+using ::testing::HasSubstr;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -232,7 +232,8 @@ TEST(LowerOps, LayerNormWithStatisticsResults) {
     SCOPED_TRACE(dtype_name(dtype));
     for (int64_t n : {1, 2})
       check(m, {"", "vectorize=d2:4"},
-            {random_tensor(dtype, {n, 3, 8}, 53, -3, 3), random_tensor(dtype, {8}, 54), random_tensor(dtype, {3, 1}, 55)});
+            {random_tensor(dtype, {n, 3, 8}, 53, -3, 3), random_tensor(dtype, {8}, 54),
+             random_tensor(dtype, {3, 1}, 55)});
   }
 }
 
@@ -316,7 +317,8 @@ TEST(LowerOps, ScatterElementsEveryReduction) {
       Value* rows = b.input("rows", {DType::I32, {2, 5}});
       Value* row_updates = b.input("row_updates", {dtype, {2, 5}});
       // Axis 1 with repeated indices (the order of updates matters for none); axis 0 with negative ones.
-      b.output(b.op(OpKind::ScatterElements, {data, indices, updates}, {{"axis", int64_t{-1}}, {"reduction", reduction}}));
+      b.output(
+          b.op(OpKind::ScatterElements, {data, indices, updates}, {{"axis", int64_t{-1}}, {"reduction", reduction}}));
       Value* small = b.input("small", {dtype, {3, 5}});
       b.output(b.op(OpKind::ScatterElements, {small, rows, row_updates}, {{"reduction", reduction}}));
       ASSERT_TRUE(b.status().ok()) << b.status().error().str();

@@ -57,7 +57,7 @@ inline void expect_close(const Tensor& got, const Tensor& want, const std::strin
 
 /// Lowers @main under each schedule and compares with the interpreter on `inputs`.
 inline void check(const Module& module, const std::vector<std::string>& schedules, const std::vector<Tensor>& inputs,
-           const std::string& target_name = "x86-64-v3") {
+                  const std::string& target_name = "x86-64-v3") {
   Status verified = verify(module);
   ASSERT_TRUE(verified.ok()) << verified.error().str();
   const Function& main = *module.entry();

@@ -158,7 +158,8 @@ func @"no-op"(%"x y": f32[2]) -> ("total sum": f32[2]) {
   return %"x y"
 }
 )");
-  EXPECT_THAT(text, HasSubstr("func.func @\"no-op\"(%x_y: tensor<2xf32>) -> (tensor<2xf32> {tessel.name = \"total sum\"})"));
+  EXPECT_THAT(text,
+              HasSubstr("func.func @\"no-op\"(%x_y: tensor<2xf32>) -> (tensor<2xf32> {tessel.name = \"total sum\"})"));
   EXPECT_THAT(text, HasSubstr("return %x_y : tensor<2xf32>"));
 }
 

@@ -45,9 +45,9 @@ TEST(TensorTest, HalfAndBfloatRoundToNearestEven) {
   EXPECT_EQ(float_to_half(1.0f), 0x3c00);
   EXPECT_EQ(half_to_float(0x3c00), 1.0f);
   EXPECT_EQ(float_to_half(65504.0f), 0x7bff);
-  EXPECT_EQ(float_to_half(70000.0f), 0x7c00);       // overflows to inf
-  EXPECT_EQ(float_to_half(1.0f + 1.0f / 2048), 0x3c00);  // halfway between 1 and 1+2^-10: ties to even
-  EXPECT_EQ(float_to_half(1.0f + 3.0f / 2048), 0x3c02);  // halfway, rounds up to even
+  EXPECT_EQ(float_to_half(70000.0f), 0x7c00);               // overflows to inf
+  EXPECT_EQ(float_to_half(1.0f + 1.0f / 2048), 0x3c00);     // halfway between 1 and 1+2^-10: ties to even
+  EXPECT_EQ(float_to_half(1.0f + 3.0f / 2048), 0x3c02);     // halfway, rounds up to even
   EXPECT_EQ(half_to_float(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
   EXPECT_EQ(float_to_half(std::ldexp(1.0f, -24)), 0x0001);
   EXPECT_TRUE(std::isnan(half_to_float(float_to_half(NAN))));

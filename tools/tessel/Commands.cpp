@@ -167,8 +167,8 @@ std::string tensor_summary(const std::string& name, const Tensor& tensor) {
   return text + "]";
 }
 
-Status write_outputs(const std::vector<std::string>& names, const std::vector<Tensor>& results,
-                     const std::string& dir, const Log& log) {
+Status write_outputs(const std::vector<std::string>& names, const std::vector<Tensor>& results, const std::string& dir,
+                     const Log& log) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error || !std::filesystem::is_directory(dir))
@@ -213,7 +213,8 @@ Status dump_command(const DumpOptions& options, const GlobalOptions& global, std
     TESSEL_ASSIGN(MemoryStats stats, memory_stats(*module));
     std::cerr << format_memory_stats(stats);
   }
-  if (options.format == "loops" || options.format == "llvm" || options.format == "llvm-raw" || options.format == "asm") {
+  if (options.format == "loops" || options.format == "llvm" || options.format == "llvm-raw" ||
+      options.format == "asm") {
     const Function* entry = module->entry();
     bool has_kernels = false;
     for (const Op* op : entry ? entry->ops() : std::vector<Op*>{}) has_kernels |= op->kind() == OpKind::Kernel;

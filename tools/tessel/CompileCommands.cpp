@@ -9,8 +9,8 @@
 #include <iostream>
 #include <random>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "codegen/llvm/Aot.h"
 #include "passes/MemoryPlan.h"
@@ -91,7 +91,8 @@ Expected<SymbolEnv> bench_symbols(const Function& main, const BenchCommandOption
     for (const Dim& d : input->type().shape)
       if (auto symbol = d.as_symbol(); symbol && !env.count(*symbol)) {
         if (batch_bound)
-          return Error{"input '" + input->name() + "' has symbolic dim '" + *symbol + "' with no value", {},
+          return Error{"input '" + input->name() + "' has symbolic dim '" + *symbol + "' with no value",
+                       {},
                        "give it with --dim " + *symbol + "=VALUE"};
         env[*symbol] = options.batch;
         batch_bound = true;
@@ -138,8 +139,9 @@ Status bench_command(const BenchCommandOptions& options, bool verbose, std::ostr
     if (!outputs) return outputs.error();
     auto end = std::chrono::steady_clock::now();
     ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-    if (options.iterations > 0 ? int(ms.size()) >= options.iterations
-                               : std::chrono::duration<double>(end - begin).count() >= options.seconds && ms.size() >= 5)
+    if (options.iterations > 0
+            ? int(ms.size()) >= options.iterations
+            : std::chrono::duration<double>(end - begin).count() >= options.seconds && ms.size() >= 5)
       break;
   }
   // With --profile the kernels' totals cover the timed runs only.

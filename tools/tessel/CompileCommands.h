@@ -31,9 +31,9 @@ struct CompileCommandOptions {
 struct BenchCommandOptions {
   std::string file;
   BackendOptions backend{"llvm"};
-  int64_t batch = 1;               ///< value of the inputs' first symbolic dim
-  std::vector<std::string> dims;   ///< other symbolic dims, NAME=VALUE
-  int iterations = 0;              ///< 0: as many as fit in about `seconds`
+  int64_t batch = 1;              ///< value of the inputs' first symbolic dim
+  std::vector<std::string> dims;  ///< other symbolic dims, NAME=VALUE
+  int iterations = 0;             ///< 0: as many as fit in about `seconds`
   double seconds = 2.0;
   int warmup = 3;
 };

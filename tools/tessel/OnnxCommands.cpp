@@ -10,11 +10,11 @@
 #include <CLI/CLI.hpp>
 
 #include "frontends/onnx/Conformance.h"
-#include "tools/tessel/Backends.h"
 #include "frontends/onnx/Expectations.h"
 #include "frontends/onnx/Importer.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
+#include "tools/tessel/Backends.h"
 
 namespace tessel::cli {
 namespace {
