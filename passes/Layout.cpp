@@ -12,8 +12,9 @@
 //   (DomainAxis::prefer_vector): every output-channel vector costs one load and one FMA per tap, and a
 //   strided input is read one broadcast scalar at a time instead of through gathers. A conv with fewer
 //   taps per output (ic x k...) than a vector has lanes keeps W: its output rows vectorize better.
-// - gemm with trans_b = 1 and a constant B [n, k]: B becomes the constant B^T [k, n] with trans_b = 0, so
-//   the loads along n (the vectorized output axis) are contiguous.
+// - gemm with a constant B: trans_b becomes 0 and B^T [k, n] is stored blocked [n / B, k, B] (B as for
+//   convs) when B divides n, so a block of columns -- one thread's share of a batch-1 product -- reads
+//   one contiguous stretch; else as B^T, so the loads along n (the vectorized output axis) are contiguous.
 // - conv with padding: the input is padded by an explicit `pad` op and the conv has no padding, so the
 //   kernel's innermost loop has no bounds tests (which would also keep LLVM from forming FMAs); `fuse`
 //   keeps such a pad in a kernel of its own.
@@ -118,26 +119,46 @@ Expected<bool> pad_max_pool_input(Function& function, Op* pool) {
   return pad_window_input(function, pool, -INFINITY);
 }
 
-/// gemm(a, B, c) {trans_b = 1} -> gemm(a, B^T, c) {trans_b = 0}.
-Expected<bool> relayout_gemm(Function& function, Op* gemm) {
+/// gemm(a, B, c) with a constant B -> gemm(a, read(B'), c) {trans_b = 0}, where B' holds B^T [k, n]:
+/// - blocked [n / B, k, B] when B (two vectors of columns, the scheduler's register block) divides n and
+///   n > B: read back as reshape(transpose(B', [1, 0, 2]), [k, n]). Each block of columns (one thread's
+///   share at batch 1) then streams one contiguous stretch of weights rather than B of every n columns
+///   per row;
+/// - else B^T itself, when trans_b = 1 (so the loads along n are contiguous); else nothing.
+Expected<bool> relayout_gemm(Function& function, Op* gemm, int64_t block) {
   Value* b = gemm->operand(1);
   const Tensor* weights = constant_of(b);
-  if (!weights || gemm->attr().i("trans_b") == 0 || weights->shape().size() != 2) return false;
-  TESSEL_ASSIGN(Tensor stored, permuted(*function.module(), *weights, {1, 0}));
+  if (!weights || weights->shape().size() != 2) return false;
+  bool trans_b = gemm->attr().i("trans_b") != 0;
+  int64_t k = weights->shape()[trans_b ? 1 : 0], n = weights->shape()[trans_b ? 0 : 1];
+  bool blocked = block > 1 && n > block && n % block == 0;
+  if (!trans_b && !blocked) return false;
   Rewriter rewriter(function, gemm, gemm->location());
-  Value* transposed = rewriter.constant(std::move(stored), hint(b, "t"));
+  Value* read = nullptr;
+  if (blocked) {
+    // B^T [k, n] as [k, n / B, B], then the column blocks outermost.
+    Tensor source = trans_b ? weights->reshaped({n / block, block, k}) : weights->reshaped({k, n / block, block});
+    std::vector<int64_t> to_blocked = trans_b ? std::vector<int64_t>{0, 2, 1} : std::vector<int64_t>{1, 0, 2};
+    TESSEL_ASSIGN(Tensor stored, permuted(*function.module(), source, to_blocked));
+    Value* held = rewriter.constant(std::move(stored), hint(b, "blocked"));
+    Value* unblocked = rewriter.op(OpKind::Transpose, {held}, {{"perm", std::vector<int64_t>{1, 0, 2}}});
+    read = rewriter.op(OpKind::Reshape, {unblocked}, {{"shape", Shape{k, n}}});
+  } else {
+    TESSEL_ASSIGN(Tensor stored, permuted(*function.module(), *weights, {1, 0}));
+    read = rewriter.constant(std::move(stored), hint(b, "t"));
+  }
   TESSEL_TRY(rewriter.status());
-  gemm->set_operand(1, transposed);
+  gemm->set_operand(1, read);
   gemm->set_attr("trans_b", int64_t{0});
   return true;
 }
 
 Expected<bool> relayout(Function& function, Op* op, const Target& target) {
-  if (op->kind() == OpKind::Gemm) return relayout_gemm(function, op);
+  int64_t block = 2 * target.vector_bits / (8 * static_cast<int64_t>(dtype_size(op->result()->type().dtype)));
+  if (op->kind() == OpKind::Gemm) return relayout_gemm(function, op, block);
   if (op->kind() == OpKind::MaxPool) return pad_max_pool_input(function, op);
   if (op->kind() != OpKind::Conv) return false;
   TESSEL_ASSIGN(bool padded, pad_window_input(function, op, 0.0));
-  int64_t block = 2 * target.vector_bits / (8 * static_cast<int64_t>(dtype_size(op->result()->type().dtype)));
   TESSEL_ASSIGN(bool weights, relayout_conv(function, op, block));
   return padded || weights;
 }
