@@ -132,20 +132,50 @@ Shape split_channels(const Shape& nchw, int64_t block) {
   return {nchw[0], Dim(*nchw[1].as_const() / block), Dim(block), nchw[2], nchw[3]};
 }
 
-/// Ends `body` with reshape + transpose of its output into the blocked shape.
-Status block_output(Function& body, int64_t block) {
-  Value* out = body.outputs()[0];
-  const Shape nchw = out->type().shape;
-  Op* last = body.ops().back();
-  Value* split = body.append(OpKind::Reshape, {out}, {TensorType{out->type().dtype, split_channels(nchw, block)}},
-                             {{"shape", split_channels(nchw, block)}}, last->location())
+/// Appends reshape + transpose of `v` (NCHW) into the blocked shape to `body`; returns the blocked value.
+Value* to_blocks(Function& body, Value* v, int64_t block) {
+  const Shape nchw = v->type().shape;
+  std::string location = body.ops().back()->location();
+  Value* split = body.append(OpKind::Reshape, {v}, {TensorType{v->type().dtype, split_channels(nchw, block)}},
+                             {{"shape", split_channels(nchw, block)}}, location)
                      ->result();
   Shape blocked = {nchw[0], split->type().shape[1], nchw[2], nchw[3], Dim(block)};
-  Value* moved = body.append(OpKind::Transpose, {split}, {TensorType{out->type().dtype, blocked}},
-                             {{"perm", std::vector<int64_t>{0, 1, 3, 4, 2}}}, last->location())
-                     ->result();
-  body.set_outputs({moved}, body.output_names());
-  return Status();
+  return body
+      .append(OpKind::Transpose, {split}, {TensorType{v->type().dtype, blocked}},
+              {{"perm", std::vector<int64_t>{0, 1, 3, 4, 2}}}, location)
+      ->result();
+}
+
+/// The pads of a 4-D constant pad for the blocked shape, or empty when it pads N or C.
+std::vector<int64_t> block_pads(const Op& pad) {
+  const auto& pads = pad.attr().ints("pads");
+  if (pad.kind() != OpKind::Pad || pad.attr().s("mode") != "constant" || pad.num_operands() != 1 || pads.size() != 8 ||
+      pads[0] || pads[1] || pads[4] || pads[5])
+    return {};
+  return {0, 0, pads[2], pads[3], 0, 0, 0, pads[6], pads[7], 0};
+}
+
+/// Ends `body` with its output in blocks. An output that pads an anchor's result (the pad epilogue of a
+/// conv) pads the blocks instead, so that it stays the kernel's last op: the lowering fills its border
+/// apart and the anchor's nest stores the interior.
+void block_output(Function& body, int64_t block) {
+  Value* out = body.outputs()[0];
+  Op* pad = out->producer();
+  std::vector<int64_t> pads = pad ? block_pads(*pad) : std::vector<int64_t>{};
+  if (pads.empty()) {
+    body.set_outputs({to_blocks(body, out, block)}, body.output_names());
+    return;
+  }
+  Value* blocked = to_blocks(body, pad->operand(0), block);
+  Shape padded = blocked->type().shape;
+  padded[2] = out->type().shape[2];
+  padded[3] = out->type().shape[3];
+  Value* result =
+      body.append(OpKind::Pad, {blocked}, {TensorType{out->type().dtype, padded}},
+                  {{"pads", pads}, {"mode", "constant"}, {"value", pad->attr().f("value")}}, pad->location())
+          ->result();
+  body.set_outputs({result}, body.output_names());
+  body.erase(pad);
 }
 
 /// Makes input `index` of `body` blocked and reads it back as NCHW through transpose + reshape.
@@ -167,20 +197,17 @@ Status unblock_input(Function& body, size_t index, const TensorType& blocked) {
 /// plain pad, which lowers as border fills and a dense copy (passes/LowerPad.cpp). False otherwise.
 bool pad_blocks(Function& body) {
   Op* pad = body.outputs()[0]->producer();
-  if (!pad || pad->kind() != OpKind::Pad || pad->attr().s("mode") != "constant" || pad->num_operands() != 1)
-    return false;
+  std::vector<int64_t> pads = pad ? block_pads(*pad) : std::vector<int64_t>{};
+  if (pads.empty()) return false;
   const Op* reshape = pad->operand(0)->producer();
   const Op* transpose = reshape && reshape->kind() == OpKind::Reshape ? reshape->operand(0)->producer() : nullptr;
   if (!transpose || transpose->kind() != OpKind::Transpose) return false;
   Value* blocked = transpose->operand(0);
-  const auto& pads = pad->attr().ints("pads");
-  if (blocked->producer() || pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5] ||
-      count_uses(body, reshape->result()) != 1 || count_uses(body, transpose->result()) != 1)
+  if (blocked->producer() || count_uses(body, reshape->result()) != 1 || count_uses(body, transpose->result()) != 1)
     return false;
-  std::vector<int64_t> block_pads = {0, 0, pads[2], pads[3], 0, 0, 0, pads[6], pads[7], 0};
   Rewriter rewriter(body, pad, pad->location());
-  Value* padded = rewriter.op(OpKind::Pad, {blocked},
-                              {{"pads", block_pads}, {"mode", "constant"}, {"value", pad->attr().f("value")}});
+  Value* padded =
+      rewriter.op(OpKind::Pad, {blocked}, {{"pads", pads}, {"mode", "constant"}, {"value", pad->attr().f("value")}});
   if (!rewriter.status().ok()) return false;
   body.set_outputs({padded}, body.output_names());
   for (Op* dead : {pad, const_cast<Op*>(reshape), const_cast<Op*>(transpose)}) body.erase(dead);
@@ -200,10 +227,7 @@ Expected<bool> block_activations(Module& module, PassContext& context) {
     TESSEL_ASSIGN(const Function* const_body, kernel_body(module, *kernel));
     Function* body = module.function(const_body->name());
     std::string where = fmt::format("block-activations: kernel @{}", body->name());
-    if (!pad_blocks(*body)) {
-      Status done = block_output(*body, block);
-      if (!done.ok()) return done.error().at(where);
-    }
+    if (!pad_blocks(*body)) block_output(*body, block);
     TensorType blocked = body->outputs()[0]->type();
     auto readers = kernel_readers(*main, result);
     for (Op* reader : readers ? *readers : std::vector<Op*>{}) {

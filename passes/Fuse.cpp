@@ -29,7 +29,8 @@ struct Group {
   std::vector<int> members;  // op indices in @main, sorted
   const Op* anchor = nullptr;
   OpClass anchor_class = OpClass::Elementwise;
-  bool has_pool = false;  // a pool fused after the conv anchor
+  bool has_pool = false;      // a pool fused after the conv anchor
+  bool pad_epilogue = false;  // ends with a pad epilogue: nothing joins after it
   bool sealed = false;
 };
 
@@ -37,7 +38,8 @@ struct Group {
 // group. Every merge is checked against the rules and for convexity.
 class Grouping {
  public:
-  explicit Grouping(const Function& function) : ops_(function.ops()), group_of_(ops_.size(), -1) {
+  Grouping(const Function& function, bool pad_epilogues)
+      : ops_(function.ops()), group_of_(ops_.size(), -1), pad_epilogues_(pad_epilogues) {
     for (size_t i = 0; i < ops_.size(); ++i) {
       index_[ops_[i]] = static_cast<int>(i);
       for (const Value* operand : ops_[i]->operands())
@@ -111,12 +113,31 @@ class Grouping {
     return !outputs_.count(input) && it != users_.end() && it->second.size() == 1;
   }
 
-  // A pad joins no anchor's kernel: as an epilogue it would make the anchor's result a heap temporary, as
-  // a conv's or pool's prologue it would put a bounds test on every tap (the `layout` pass pads their
-  // inputs so).
+  // A pad joins no anchor's kernel as a conv's or pool's prologue: it would put a bounds test on every tap
+  // (the `layout` pass pads their inputs so). As an epilogue, see pad_joins_as_epilogue.
   bool has_pad(const Group& group) const {
     return std::any_of(group.members.begin(), group.members.end(),
                        [&](int i) { return ops_[i]->kind() == OpKind::Pad; });
+  }
+
+  // On CPUs a constant pad joins its producer's anchor kernel as the last epilogue op when it alone reads
+  // the value it pads and pads nothing negative: the anchor's nest stores into the pad's interior and
+  // the border is filled apart (LowerKernel), so the padded copy of a conv's result -- the next conv's
+  // input -- costs no kernel and no second pass over memory. Elsewhere a pad epilogue would make the
+  // anchor's result a heap temporary.
+  bool pad_joins_as_epilogue(int a, const Group& pad_group) const {
+    if (!pad_epilogues_ || pad_group.members.size() != 1) return false;
+    const Op& pad = *ops_[pad_group.members[0]];
+    if (pad.kind() != OpKind::Pad || pad.attr().s("mode") != "constant" || pad.num_operands() != 1) return false;
+    const auto& pads = pad.attr().ints("pads");
+    if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; })) return false;
+    DType dtype = pad.result()->type().dtype;
+    if (dtype == DType::Bool || dtype == DType::F16 || dtype == DType::BF16) return false;
+    const Value* padded = pad.operand(0);
+    int producer = producer_index(padded);
+    auto it = users_.find(padded);
+    return producer >= 0 && group_of_[producer] == a && !outputs_.count(padded) && it != users_.end() &&
+           it->second.size() == 1;
   }
 
   // `a` produces values that `b` reads.
@@ -129,8 +150,12 @@ class Grouping {
         return fusion::same_reduction_domain(*A.anchor, *B.anchor);
       return A.anchor_class == OpClass::Conv && B.anchor_class == OpClass::Pool && pool_joins_conv(A, B);
     }
-    if (A.anchor) return A.anchor_class != OpClass::Opaque && !has_pad(B);  // b is an epilogue
-    if (B.anchor) {                                                         // a is a prologue
+    if (A.pad_epilogue) return false;  // its output nest stores the pad: the group takes nothing more
+    if (A.anchor) {                    // b is an epilogue
+      if (A.anchor_class == OpClass::Opaque) return false;
+      return !has_pad(B) || pad_joins_as_epilogue(a, B);
+    }
+    if (B.anchor) {  // a is a prologue
       if ((B.anchor_class == OpClass::Conv || B.anchor_class == OpClass::Pool) && has_pad(A)) return false;
       for (int i : A.members)
         if (!fusion::allows_prologue(B.anchor_class, *ops_[i])) return false;
@@ -181,6 +206,8 @@ class Grouping {
       into.anchor_class = from.anchor_class;
     }
     into.has_pool = into.has_pool || from.has_pool;
+    if (from.anchor && has_pad(into)) into.pad_epilogue = true;
+    into.pad_epilogue = into.pad_epilogue || from.pad_epilogue;
     for (int i : from.members) group_of_[i] = b;
     into.members.insert(into.members.end(), from.members.begin(), from.members.end());
     std::sort(into.members.begin(), into.members.end());
@@ -193,6 +220,7 @@ class Grouping {
   std::unordered_set<const Value*> outputs_;
   std::vector<int> group_of_;  // -1 for const ops
   std::vector<Group> groups_;  // merged-away groups are left empty
+  bool pad_epilogues_;         // pads may join anchor kernels as epilogues (CPU targets)
 };
 
 Expected<std::vector<std::vector<Op*>>> Grouping::ordered_groups() const {
@@ -368,7 +396,7 @@ void erase_unused_consts(Function& main, const std::unordered_set<const Op*>& ca
 Expected<bool> fuse(Module& module, PassContext& context) {
   Function* main = module.function("main") ? module.function("main") : module.entry();
   if (!main) return false;
-  Grouping grouping(*main);
+  Grouping grouping(*main, context.target.arch != TargetArch::Cuda);
   grouping.run();
   TESSEL_ASSIGN(auto groups, grouping.ordered_groups());
   auto sealed = [](const std::vector<Op*>& members) { return fusion::op_class(*members.front()) == OpClass::Sealed; };

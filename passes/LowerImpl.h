@@ -169,6 +169,12 @@ Expr packed_offset(const PackPlan& plan, const std::vector<Expr>& index);
 /// The nest that copies buffer `source` (B) into buffer `packed`.
 Stmt pack_nest(const PackPlan& plan, const std::string& source, const std::string& packed);
 
+/// Whether pad `op` can be lowered as a border fill plus stores into its interior: constant, nothing negative
+/// (cropping), in a dtype that computes as itself (not bool).
+bool is_border_filled_pad(const Op& op);
+/// The fill of the border of `out` (a pad with is_border_filled_pad) in buffer `buffer`: serial boxes, two
+/// per padded axis (passes/LowerPad.cpp).
+Expected<Stmt> pad_border(const Value* out, const std::string& buffer, const Target& target);
 /// A kernel output `out` that is a constant pad, as a fill of buffer `buffer` under `schedule` (the
 /// output's domain) and a copy of the pad's input into its interior (passes/LowerPad.cpp); nullopt when
 /// `out` is no such pad or the target is a GPU (whose threads read the generic form without gathers).

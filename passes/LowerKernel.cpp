@@ -70,7 +70,9 @@ class Planner {
     for (size_t k = 0; k < outputs.size(); ++k) {
       std::set<std::pair<const Value*, int>> seen;
       permuted_.clear();
+      output_ = outputs[k];
       walk(outputs[k], true, false, per_output[k], seen);
+      output_ = nullptr;
       for (auto& [anchor, aligned] : per_output[k]) ++roots_[anchor];
     }
     // Anchors read by other anchors' operands are reached from those roots too.
@@ -112,9 +114,10 @@ class Planner {
 
  private:
   /// Records the anchors reachable from `v` through inlinable ops; `aligned` while every op on the path
-  /// is elementwise without broadcasting that operand, a view (reshape, squeeze, unsqueeze) or a transpose,
-  /// so that the anchor's nest visits each output element exactly once. An anchor reached on two paths
-  /// of which one permutes is not aligned: the paths would store its elements at different places.
+  /// is elementwise without broadcasting that operand, a view (reshape, squeeze, unsqueeze), a transpose or
+  /// the output's own constant pad (its border is filled apart), so that the anchor's nest visits each
+  /// output element at most once. An anchor reached on two paths of which one moves the index (transpose,
+  /// pad) is not aligned: the paths would store its elements at different places.
   void walk(const Value* v, bool aligned, bool permuted, std::map<const Value*, bool>& found,
             std::set<std::pair<const Value*, int>>& seen) {
     if (!seen.insert({v, int{aligned} + 2 * int{permuted}}).second) return;
@@ -128,18 +131,18 @@ class Planner {
     }
     if (lower::is_staged(*op)) staged_.insert(op);
     bool view = op->kind() == OpKind::Reshape || op->kind() == OpKind::Squeeze || op->kind() == OpKind::Unsqueeze;
-    bool transpose = op->kind() == OpKind::Transpose;
+    bool moves = op->kind() == OpKind::Transpose || (v == output_ && lower::is_border_filled_pad(*op));
     for (const Value* operand : op->operands()) {
       if (!operand) continue;
       bool same = operand->type().shape == v->type().shape;
-      walk(operand, aligned && (view || transpose || (is_elementwise(*op) && same)), permuted || transpose, found,
-           seen);
+      walk(operand, aligned && (view || moves || (is_elementwise(*op) && same)), permuted || moves, found, seen);
     }
   }
 
   std::map<const Value*, int> roots_;
   std::set<const Op*> staged_;       ///< staged ops the outputs read
-  std::set<const Value*> permuted_;  ///< anchors reached through a transpose, by the current walk
+  std::set<const Value*> permuted_;  ///< anchors reached through a transpose or pad, by the current walk
+  const Value* output_ = nullptr;    ///< the output being walked: its own pad may move the anchor's index
 };
 
 /// The ops of `body` that read `v`, and whether a function output is `v`.
@@ -192,27 +195,39 @@ const Value* elementwise_epilogue(const Function& body, const Value* anchor) {
   }
 }
 
+/// What moves an anchor's elements on their way to an output.
+struct Route {
+  bool permuted = false;  ///< a transpose: the output's contiguous axis may be another anchor axis
+  bool shifted = false;   ///< a border-filled pad: the anchor's nest stores only the interior
+};
+
 /// The index of `v` at which the element of `anchor` at `at_anchor` lands, following the first operand
-/// that leads to `anchor` through elementwise ops, views and transposes (the Planner's aligned paths);
-/// `permuted` is set when a transpose is on the way. Nullopt when no operand leads to it.
+/// that leads to `anchor` through elementwise ops, views, transposes and a border-filled pad (the
+/// Planner's aligned paths), noting on `route` what moved it. Nullopt when no operand leads to it.
 std::optional<std::vector<Expr>> index_at(const Value* v, const Value* anchor, const std::vector<Expr>& at_anchor,
-                                          bool& permuted) {
+                                          Route& route) {
   if (v == anchor) return at_anchor;
   const Op* op = v->producer();
   if (!op || lower::is_anchor(*op)) return std::nullopt;
   for (const Value* operand : op->operands()) {
     if (!operand) continue;
-    auto index = index_at(operand, anchor, at_anchor, permuted);
+    auto index = index_at(operand, anchor, at_anchor, route);
     if (!index) continue;
     switch (op->kind()) {
       case OpKind::Reshape:
       case OpKind::Squeeze:
       case OpKind::Unsqueeze: return lower::reshape_index(*index, operand->type().shape, v->type().shape);
       case OpKind::Transpose: {
-        permuted = true;
+        route.permuted = true;
         std::vector<Expr> out;
         for (int64_t p : op->attr().ints("perm")) out.push_back((*index)[static_cast<size_t>(p)]);
         return out;
+      }
+      case OpKind::Pad: {
+        route.shifted = true;
+        const auto& pads = op->attr().ints("pads");
+        for (size_t d = 0; d < index->size(); ++d) (*index)[d] = simplify((*index)[d] + int_imm(pads[d]));
+        return index;
       }
       default: return index;
     }
@@ -226,9 +241,9 @@ std::optional<std::vector<Expr>> index_at(const Value* v, const Value* anchor, c
 void prefer_contiguous_store(Anchor& anchor, const Value* out, const Value* fused) {
   std::vector<Expr> sp;
   for (size_t a = 0; a < anchor.num_spatial; ++a) sp.push_back(var(anchor.axes[a].name));
-  bool permuted = false;
-  auto index = index_at(out, fused, sp, permuted);
-  if (!permuted || !index || index->empty()) return;
+  Route route;
+  auto index = index_at(out, fused, sp, route);
+  if (!route.permuted || !index || index->empty()) return;
   Expr last = simplify(index->back());
   std::vector<size_t> axes;
   for (size_t a = 0; a < anchor.num_spatial; ++a)
@@ -338,28 +353,41 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
     auto store_fn = [&](const std::vector<Expr>& sp, const Expr& value) -> Expected<Stmt> {
       Expr result = value;
       std::vector<Expr> out_index = sp;
-      bool permuted = false;
+      Route route;
       if (fused) {
         // The anchor's nest runs over the anchor's shape; views after it keep the flat offset, transposes
-        // (a channel-blocked output) move it.
+        // (a channel-blocked output) and the output's pad move it.
         const Shape& anchor_shape = fused->type().shape;
-        auto mapped = index_at(out, fused, sp, permuted);
-        if (permuted && mapped) {
+        auto mapped = index_at(out, fused, sp, route);
+        bool moved = route.permuted || route.shifted;
+        if (moved && mapped) {
           out_index = *mapped;
         } else if (anchor_shape != out->type().shape) {
           out_index = lower::unflatten(lower::flat_index(sp, anchor_shape), out->type().shape);
         }
+        // A border-filled pad stores its operand's value: the nest covers only the interior.
+        const Value* stored = route.shifted ? out->producer()->operand(0) : out;
+        std::vector<Expr> stored_index = out_index;
+        if (route.shifted) {
+          Route inner;
+          stored_index = *index_at(stored, fused, sp, inner);
+        }
         inliner.substitute(fused, value);
-        auto epilogue = inliner.value_at(out, out_index);
+        auto epilogue = inliner.value_at(stored, stored_index);
         inliner.clear_substitute(fused);
         if (!epilogue) return epilogue.error();
         result = *epilogue;
       }
-      Expr flat = !fused     ? lower::flat_index(sp, out->type().shape)
-                  : permuted ? lower::flat_index(out_index, out->type().shape)
-                             : lower::flat_index(sp, fused->type().shape);
+      bool moved = route.permuted || route.shifted;
+      Expr flat = !fused  ? lower::flat_index(sp, out->type().shape)
+                  : moved ? lower::flat_index(out_index, out->type().shape)
+                          : lower::flat_index(sp, fused->type().shape);
       return store(out_names[k], flat, to_storage(result, out->type().dtype));
     };
+    if (fused && out->producer() && lower::is_border_filled_pad(*out->producer())) {
+      TESSEL_ASSIGN(Stmt border, lower::pad_border(out, out_names[k], target));
+      nests.push_back(border);
+    }
     if (!fused) {
       TESSEL_ASSIGN(std::optional<Stmt> padded,
                     lower::pad_as_fill_and_copy(out, out_names[k], k == 0 ? schedule : Schedule{}, target, inliner));

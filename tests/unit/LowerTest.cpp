@@ -344,6 +344,34 @@ TEST(Lower, BlockedOutputStoresThroughTheTransposeWithoutATemporary) {
           {random_tensor(DType::F32, {n, 16, 6, 6}, 50)});
 }
 
+TEST(Lower, PadEpilogueFillsTheBorderAndStoresTheInterior) {
+  // conv -> relu -> pad as one kernel (fuse's pad epilogue), in NCHW and in blocks (block-activations
+  // moves the pad after the blocking): the conv's nest stores at the shifted index, the border is filled
+  // apart, no temporary.
+  for (bool blocked : {false, true}) {
+    Module m;
+    Builder b(m.add_function("main"));
+    Value* x = b.input("x", {DType::F32, {Dim::symbol("N"), 3, 7, 6}});
+    Value* w = b.constant(random_tensor(DType::F32, {16, 3, 3, 3}, 53), "w");
+    Value* y = b.relu(b.conv(x, w, nullptr));  // [N, 16, 5, 4]
+    if (blocked) {
+      y = b.transpose(b.reshape(y, {Dim::symbol("N"), 2, 8, 5, 4}), {0, 1, 3, 4, 2});
+      b.output(b.op(OpKind::Pad, {y}, {{"pads", std::vector<int64_t>{0, 0, 1, 2, 0, 0, 0, 2, 1, 0}}, {"value", 0.5}}));
+    } else {
+      b.output(b.op(OpKind::Pad, {y}, {{"pads", std::vector<int64_t>{0, 0, 1, 2, 0, 0, 2, 1}}, {"value", 0.5}}));
+    }
+    ASSERT_TRUE(b.status().ok()) << b.status().error().str();
+    auto domain = iteration_domain(*m.entry());
+    ASSERT_TRUE(domain.ok());
+    EXPECT_EQ((*domain)[1].name, "oc") << domain_str(*domain);
+    auto kernel = lower_kernel(*m.entry(), Schedule{}, *parse_target("x86-64-v4"));
+    ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+    EXPECT_THAT(loop::print(*kernel), ::testing::Not(HasSubstr("allocate t0")));
+    std::vector<std::string> schedules = {"", "vectorize=ow:4 parallel=oh", "tile=[ow:2,oc:16] vectorize=oc:8"};
+    for (int64_t n : {1, 2}) check(m, schedules, {random_tensor(DType::F32, {n, 3, 7, 6}, 54)});
+  }
+}
+
 TEST(Lower, AnAnchorReadOnTwoPathsOfWhichOnePermutesIsMaterialized) {
   // out = a^T + a: the paths would store a's elements at different places, so a gets a nest of its own.
   Module m;
