@@ -113,6 +113,8 @@ std::set<const Value*> choose(const Function& main, const Module& module, int64_
       bool keep = body && (body_has(**body, OpKind::Conv) || reads_blocked);
       auto readers = kernel_readers(main, *it);
       for (const Op* reader : readers ? *readers : std::vector<Op*>{}) {
+        auto reader_body = kernel_body(module, *reader);
+        if (!reader_body || (*reader_body)->num_ops() == 0) keep = false;  // nowhere to unblock it
         if (!keep || chosen.count(reader->result(0))) continue;
         for (size_t i = 0; i < reader->num_operands(); ++i)
           if (reader->operand(i) == *it && !reads_scalars(module, *reader, i)) keep = false;
