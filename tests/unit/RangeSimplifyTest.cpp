@@ -47,10 +47,11 @@ TEST(RangeSimplify, SplitsABlockedChannelIndex) {
 }
 
 TEST(RangeSimplify, KeepsDivisionsTheRangesDoNotProve) {
-  // v may reach 16 + 16 = 32 (i in [0, 3)); the symbolic loop has no upper bound; k may be negative.
+  // 16*i + v may reach 32 + 16 (i in [0, 3)), and v reaches 16, so no divisor of 32 splits it either; the
+  // symbolic loop has no upper bound; k may be negative.
   const char* text = R"(kernel k(in w: f32[N], out y: f32[96]) {
   for (i, 0, 3) {
-    for (v, 0, 16) {
+    for (v, 0, 17) {
       y[((i * 16) + v)] = w[((((i * 16) + v) / 32) + ((((i * 16) + v) % 32) * 2))];
     }
   }
@@ -66,6 +67,24 @@ TEST(RangeSimplify, KeepsDivisionsTheRangesDoNotProve) {
   EXPECT_NE(out.find("(((i * 16) + v) / 32)"), std::string::npos) << out;
   EXPECT_NE(out.find("(n % 4)"), std::string::npos) << out;
   EXPECT_NE(out.find("(k / 4)"), std::string::npos) << out;
+}
+
+TEST(RangeSimplify, SplitsByADivisorWhenNoExactSplitExists) {
+  // oc = 16*o + v (a 16-lane vector over 32-channel weight blocks, o odd or even): no exact split by 32,
+  // but v stays below 16, which divides 32: oc / 32 = (16*o) / 32 and oc % 32 = (16*o) % 32 + v -- the
+  // quotient no longer depends on the lane.
+  std::string out = rewritten(R"(kernel k(in w: f32[64], out y: f32[64]) {
+  for (o, 0, 4) {
+    for (v, 0, 16) {
+      y[((o * 16) + v)] = w[(((((o * 16) + v) / 32) * 32) + (((o * 16) + v) % 32))];
+    }
+  }
+}
+)",
+                              64);
+  EXPECT_NE(out.find("((o * 16) / 32)"), std::string::npos) << out;
+  EXPECT_NE(out.find("(((o * 16) % 32) + v)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("+ v) / 32"), std::string::npos) << out;
 }
 
 TEST(RangeSimplify, QuotientTermsAndConstantsSplitToo) {
