@@ -71,7 +71,7 @@ bool reduces_spatial_dims(const Op& op) {
 }
 
 /// Whether every use of the body input reading operand `index` of `kernel` reads one scalar at a time
-/// (a conv's input, a gemm/matmul's left operand, directly or through a reshape) or vectors of channels
+/// (a conv's input, a gemm/matmul's left operand, directly or through a reshape or slice) or vectors of channels
 /// (a global pooling).
 bool reads_scalars(const Module& module, const Op& kernel, size_t index) {
   auto body = kernel_body(module, kernel);
@@ -88,7 +88,7 @@ bool reads_scalars(const Module& module, const Op& kernel, size_t index) {
         bool scalar_operand =
             i == 0 && (op->kind() == OpKind::Conv || op->kind() == OpKind::Gemm || op->kind() == OpKind::MatMul);
         if (scalar_operand || reduces_spatial_dims(*op)) continue;
-        if (op->kind() != OpKind::Reshape || v != param) return false;
+        if ((op->kind() != OpKind::Reshape && op->kind() != OpKind::Slice) || v != param) return false;
         work.push_back(op->result());
       }
     }

@@ -10,7 +10,8 @@
 // are kernel operands. The rules (FusionRules.h, docs/passes-fusion.md): at most one anchor per kernel,
 // elementwise and injective ops join their producer's kernel as epilogue, or an anchor's kernel as
 // prologue when the anchor class allows it and the anchor's kernel consumes everything they produce; a
-// `pad` joins no anchor's kernel.
+// `pad` joins an anchor's kernel only as its last epilogue op, on CPUs, when it alone reads what it pads.
+// A kernel op carries its anchor's location (else its first op's): profiles and errors name it so.
 #include <algorithm>
 #include <queue>
 #include <set>
@@ -363,7 +364,11 @@ Status build_kernel(Function& main, const std::vector<Op*>& members, const std::
   TESSEL_TRY(check_symbols_bound(*body));
   std::vector<TensorType> types;
   for (const Value* result : results) types.push_back(result->type());
-  Op* kernel = main.append(OpKind::Kernel, operands, types, {{"body", body_name}}, members.front()->location());
+  // The kernel is named by its anchor's location (profiles and errors label kernels so), else its first op's.
+  auto anchor = std::find_if(members.begin(), members.end(),
+                             [](const Op* op) { return fusion::is_anchor(fusion::op_class(*op)); });
+  const std::string& location = (anchor != members.end() ? *anchor : members.front())->location();
+  Op* kernel = main.append(OpKind::Kernel, operands, types, {{"body", body_name}}, location);
   for (size_t i = 0; i < results.size(); ++i) {
     kernel->result(i)->set_name(results[i]->name());
     main.replace_all_uses(results[i], kernel->result(i));

@@ -20,7 +20,12 @@
 //   keeps such a pad in a kernel of its own.
 // - max_pool (float, one result, floor mode) with padding: the same, padding with -inf, so its windows
 //   are plain strided loads.
-// The old constants are left for dce. On CUDA targets the pass does nothing (threads map output pixels).
+// - a value x with a constant pad and other readers: the other readers read slice(pad(x)) (its interior,
+//   exactly x), so the pad is x's only reader and `fuse` lets it ride on x's kernel as an epilogue: a
+//   ResNet block's output, padded for the next conv1 and read plain by the residual add and the
+//   downsampling conv, is stored once, padded.
+// The old constants and pads are left for dce. On CUDA targets the pass does nothing (threads map output
+// pixels).
 #include <algorithm>
 #include <cmath>
 
@@ -163,6 +168,49 @@ Expected<bool> relayout(Function& function, Op* op, const Target& target) {
   return padded || weights;
 }
 
+/// x's other readers read slice(pad(x)) when a constant pad of x exists: pad(x) is then x's only reader,
+/// so `fuse` lets it ride on x's kernel as an epilogue (the block output of a ResNet, padded for the next
+/// conv and read plain by the residual add, is stored once, padded). Exact: the slice is x.
+Expected<bool> share_pad(Function& function, Op* pad) {
+  if (pad->kind() != OpKind::Pad || pad->attr().s("mode") != "constant" || pad->num_operands() != 1 ||
+      count_uses(function, pad->result()) == 0)
+    return false;
+  Value* x = pad->operand(0);
+  const auto& pads = pad->attr().ints("pads");
+  const auto& outs = function.outputs();
+  if (!x->producer() || x->producer()->kind() == OpKind::Const || std::find(outs.begin(), outs.end(), x) != outs.end())
+    return false;
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; })) return false;
+  std::vector<Op*> others;
+  for (Op* op : function.ops())
+    if (op != pad && std::find(op->operands().begin(), op->operands().end(), x) != op->operands().end())
+      others.push_back(op);
+  if (others.empty()) return false;
+  size_t rank = x->type().shape.size();
+  std::vector<int64_t> starts, ends, axes;
+  for (size_t a = 0; a < rank; ++a) {
+    if (pads[a] == 0 && pads[a + rank] == 0) continue;
+    auto extent = x->type().shape[a].as_const();
+    if (!extent) return false;
+    starts.push_back(pads[a]);
+    ends.push_back(pads[a] + *extent);
+    axes.push_back(static_cast<int64_t>(a));
+  }
+  if (axes.empty()) return false;
+  // A new pad and the slice go right after x's producer, before every reader; the old pad is left for dce.
+  const auto ops = function.ops();
+  Op* after_x = *(std::find(ops.begin(), ops.end(), x->producer()) + 1);
+  Rewriter rewriter(function, after_x, pad->location());
+  Value* padded = rewriter.op(OpKind::Pad, {x}, pad->attrs());
+  Value* plain = rewriter.op(OpKind::Slice, {padded}, {{"starts", starts}, {"ends", ends}, {"axes", axes}});
+  TESSEL_TRY(rewriter.status());
+  function.replace_all_uses(pad->result(), padded);
+  for (Op* op : others)
+    for (size_t i = 0; i < op->num_operands(); ++i)
+      if (op->operand(i) == x) op->set_operand(i, plain);
+  return true;
+}
+
 }  // namespace
 
 Expected<bool> layout(Module& module, PassContext& context) {
@@ -175,6 +223,12 @@ Expected<bool> layout(Module& module, PassContext& context) {
       if (*done && context.log && context.options.verbose)
         *context.log << "layout: @" << function->name() << ": " << op->name() << " (" << op->location() << ")\n";
       changed = changed || *done;
+    }
+    // After the pads above exist: readers of a padded value share its pad.
+    for (Op* op : function->ops()) {
+      auto shared = share_pad(*function, op);
+      if (!shared) return shared.error().at(fmt::format("@{}: op '{}'", function->name(), op->name()));
+      changed = changed || *shared;
     }
   }
   return changed;
