@@ -1,8 +1,9 @@
 // The loop-nest builder: applies a schedule to an anchor's iteration domain.
 //
 // Each axis becomes one or more loops ("levels"): the outer level at the axis' place in the order, a
-// tile level (a.i), a vector level (a.v, innermost) and an unroll level (a.u, right after the outer
-// one). Loops after the first reduction loop form the accumulation part; the spatial loops among them
+// tile level (a.i: a reduction's before the reduction loops after the last outer spatial loop, a spatial
+// one among the innermost), a vector level (a.v, innermost) and an unroll level (a.u, right after the
+// outer one). Loops after the first reduction loop form the accumulation part; the spatial loops among them
 // (the tile) index a local accumulator, so the nest reads
 //
 //   outer loops { allocate acc[tile] local { init over tile; update over inner loops; finalize over tile } }
@@ -137,7 +138,17 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
       loops.push_back(&l);
     }
   loops.insert(loops.end(), threads.begin(), threads.end());
-  for (Place place : {Place::ReduceTile, Place::SpatialTile, Place::Vector})
+  // Reduction tiles go before the reduction loops after the last outer spatial loop (a conv's ic.i before
+  // kh, kw: the taps stay innermost, where a row of register tiles shares the window's loads), spatial
+  // tiles and vectors innermost.
+  size_t reduce_at = loops.size();
+  while (reduce_at > 0 && axes[loops[reduce_at - 1]->axis].reduction) --reduce_at;
+  std::vector<const Level*> reduce_tiles;
+  for (size_t i : order)
+    for (const Level& l : plans[i].levels)
+      if (l.place == Place::ReduceTile) reduce_tiles.push_back(&l);
+  loops.insert(loops.begin() + static_cast<long>(reduce_at), reduce_tiles.begin(), reduce_tiles.end());
+  for (Place place : {Place::SpatialTile, Place::Vector})
     for (size_t i : order)
       for (const Level& l : plans[i].levels)
         if (l.place == place) loops.push_back(&l);

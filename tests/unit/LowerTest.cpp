@@ -453,6 +453,25 @@ TEST(Lower, ReductionChunksOutsideTheRegisterTileStageItInALocal) {
         {random_tensor(DType::F32, {2, 8}, 30), random_tensor(DType::F32, {8, 64}, 31)});
 }
 
+TEST(Lower, ReductionTilesGoBeforeTheTaps) {
+  // A conv's input channels in chunks outside the rows: ic.i runs before kh and kw, so the taps stay the
+  // innermost reduction loops (a row of register tiles shares each tap's input loads there).
+  Module m;
+  Builder b(m.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {1, 8, 5, 6}});
+  Value* w = b.input("w", {DType::F32, {16, 8, 3, 3}});
+  b.output(b.conv(x, w, nullptr));
+  ASSERT_TRUE(b.status().ok());
+  std::string schedule = "order=[n,oc,ic,oh,ow,kh,kw] tile=[ic:4,ow:4,oc:16] vectorize=oc:8 unroll=kw:3";
+  auto kernel = lower_kernel(*m.entry(), *parse_schedule(schedule), Target{});
+  ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+  std::string text = loop::print(*kernel);
+  size_t chunk = text.find("for (ic.i, 0, 4)"), taps = text.find("for (kh, 0, 3)");
+  ASSERT_NE(chunk, std::string::npos) << text;
+  EXPECT_LT(chunk, taps) << text;
+  check(m, {schedule}, {random_tensor(DType::F32, {1, 8, 5, 6}, 32), random_tensor(DType::F32, {16, 8, 3, 3}, 33)});
+}
+
 TEST(Lower, IterationDomains) {
   Module m;
   Builder b(m.add_function("main"));
