@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "passes/FusionRules.h"
+#include "passes/LowerImpl.h"
 #include "passes/Passes.h"
 
 namespace tessel {
@@ -129,11 +130,7 @@ class Grouping {
   bool pad_joins_as_epilogue(int a, const Group& pad_group) const {
     if (!pad_epilogues_ || pad_group.members.size() != 1) return false;
     const Op& pad = *ops_[pad_group.members[0]];
-    if (pad.kind() != OpKind::Pad || pad.attr().s("mode") != "constant" || pad.num_operands() != 1) return false;
-    const auto& pads = pad.attr().ints("pads");
-    if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; })) return false;
-    DType dtype = pad.result()->type().dtype;
-    if (dtype == DType::Bool || dtype == DType::F16 || dtype == DType::BF16) return false;
+    if (!lower::is_border_filled_pad(pad)) return false;  // the lowering fills its border apart
     const Value* padded = pad.operand(0);
     int producer = producer_index(padded);
     auto it = users_.find(padded);

@@ -354,13 +354,14 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
       Expr result = value;
       std::vector<Expr> out_index = sp;
       Route route;
+      bool moved = false;
       if (fused) {
         // The anchor's nest runs over the anchor's shape; views after it keep the flat offset, transposes
         // (a channel-blocked output) and the output's pad move it.
         const Shape& anchor_shape = fused->type().shape;
         auto mapped = index_at(out, fused, sp, route);
-        bool moved = route.permuted || route.shifted;
-        if (moved && mapped) {
+        moved = mapped && (route.permuted || route.shifted);
+        if (moved) {
           out_index = *mapped;
         } else if (anchor_shape != out->type().shape) {
           out_index = lower::unflatten(lower::flat_index(sp, anchor_shape), out->type().shape);
@@ -378,7 +379,6 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
         if (!epilogue) return epilogue.error();
         result = *epilogue;
       }
-      bool moved = route.permuted || route.shifted;
       Expr flat = !fused  ? lower::flat_index(sp, out->type().shape)
                   : moved ? lower::flat_index(out_index, out->type().shape)
                           : lower::flat_index(sp, fused->type().shape);
