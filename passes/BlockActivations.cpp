@@ -150,11 +150,21 @@ Value* to_blocks(Function& body, Value* v, int64_t block) {
 
 /// The pads of a 4-D constant pad for the blocked shape, or empty when it pads N or C.
 std::vector<int64_t> block_pads(const Op& pad) {
+  if (pad.kind() != OpKind::Pad || pad.attr().s("mode") != "constant" || pad.num_operands() != 1) return {};
   const auto& pads = pad.attr().ints("pads");
-  if (pad.kind() != OpKind::Pad || pad.attr().s("mode") != "constant" || pad.num_operands() != 1 || pads.size() != 8 ||
-      pads[0] || pads[1] || pads[4] || pads[5])
-    return {};
+  if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5]) return {};
   return {0, 0, pads[2], pads[3], 0, 0, 0, pads[6], pads[7], 0};
+}
+
+/// Appends to `body` the pad of `blocked` (blocked [N, C / B, H, W, B]) by `pads` (block_pads of `pad`),
+/// with `pad`'s fill value; returns its result.
+Value* append_pad_of_blocks(Function& body, Value* blocked, const Op& pad, const std::vector<int64_t>& pads) {
+  Shape shape = blocked->type().shape;
+  for (size_t d : {2, 3}) shape[d] = shape[d] + Dim(pads[d] + pads[d + 5]);
+  return body
+      .append(OpKind::Pad, {blocked}, {TensorType{blocked->type().dtype, shape}},
+              {{"pads", pads}, {"mode", "constant"}, {"value", pad.attr().f("value")}}, pad.location())
+      ->result();
 }
 
 /// Ends `body` with its output in blocks. An output that pads an anchor's result (the pad epilogue of a
@@ -168,15 +178,8 @@ void block_output(Function& body, int64_t block) {
     body.set_outputs({to_blocks(body, out, block)}, body.output_names());
     return;
   }
-  Value* blocked = to_blocks(body, pad->operand(0), block);
-  Shape padded = blocked->type().shape;
-  padded[2] = out->type().shape[2];
-  padded[3] = out->type().shape[3];
-  Value* result =
-      body.append(OpKind::Pad, {blocked}, {TensorType{out->type().dtype, padded}},
-                  {{"pads", pads}, {"mode", "constant"}, {"value", pad->attr().f("value")}}, pad->location())
-          ->result();
-  body.set_outputs({result}, body.output_names());
+  body.set_outputs({append_pad_of_blocks(body, to_blocks(body, pad->operand(0), block), *pad, pads)},
+                   body.output_names());
   body.erase(pad);
 }
 
@@ -207,11 +210,7 @@ bool pad_blocks(Function& body) {
   Value* blocked = transpose->operand(0);
   if (blocked->producer() || count_uses(body, reshape->result()) != 1 || count_uses(body, transpose->result()) != 1)
     return false;
-  Rewriter rewriter(body, pad, pad->location());
-  Value* padded =
-      rewriter.op(OpKind::Pad, {blocked}, {{"pads", pads}, {"mode", "constant"}, {"value", pad->attr().f("value")}});
-  if (!rewriter.status().ok()) return false;
-  body.set_outputs({padded}, body.output_names());
+  body.set_outputs({append_pad_of_blocks(body, blocked, *pad, pads)}, body.output_names());
   for (Op* dead : {pad, const_cast<Op*>(reshape), const_cast<Op*>(transpose)}) body.erase(dead);
   return true;
 }

@@ -9,7 +9,7 @@
 //
 // Reshapes and blocked layouts read along a vectorized axis through such divisions; split, the index is
 // affine in the vector lane again and the vectorizer emits a contiguous load instead of a gather. When no
-// exact split exists, a partial one by a divisor of c may (split_by_divisor).
+// exact split exists, a partial one by a divisor of c may (see split).
 #include <limits>
 #include <map>
 #include <optional>
@@ -86,44 +86,36 @@ Expr build(const std::map<std::string, int64_t>& coef, int64_t constant) {
   return simplify(sum);
 }
 
-/// The partial split: for a divisor g of c, the terms whose coefficient g divides form the coarse part
-/// G (a multiple of g), the rest F; if F provably lies in [0, g) and G >= 0, no lane of F carries G across
-/// a multiple of c, so e / c = G / c and e % c = G % c + F:
+/// `e / c` or `e % c` split, or null. For the largest divisor g of c that works (c itself first), the terms
+/// whose coefficient g divides form the coarse part G (a multiple of g), the rest F; if F provably lies in
+/// [0, g) and G >= 0, no value of F carries G across a multiple of c, so e / c = G / c and
+/// e % c = G % c + F. With g = c the split is exact (G / c is linear, G % c is 0); with a smaller g it is
+/// partial:
 ///
 ///   (16*o + v) / 32 = (16*o) / 32,   (16*o + v) % 32 = (16*o) % 32 + v    for v in [0, 16)
 ///
-/// (a 16-lane vector of a channel block of 32 at an odd block half). G / c is uniform across the lanes
-/// of a vectorized v, so the vectorizer broadcasts it instead of gathering. Null when no g works.
-Expr split_by_divisor(BinOp op, const Linear& form, int64_t c, const Scope& scope) {
-  for (int64_t g = c / 2; g >= 2; --g) {
-    if (c % g != 0) continue;
+/// (a 16-lane vector of a channel block of 32 at an odd block half): G / c no longer depends on v, so a
+/// vectorized v reads a broadcast quotient instead of gathering.
+Expr split(BinOp op, const Expr& e, int64_t c, const Scope& scope) {
+  auto form = linear(e);
+  if (!form) return nullptr;
+  for (int64_t g = c; g >= 1; --g) {
+    if (c % g != 0 || (g == 1 && c != 1)) continue;
     std::map<std::string, int64_t> coarse, fine;
-    for (const auto& [v, k] : form.coef) (k % g == 0 ? coarse[v] : fine[v]) = k;
-    int64_t c0 = form.constant - ((form.constant % g) + g) % g, f0 = form.constant - c0;
+    for (const auto& [v, k] : form->coef) (k % g == 0 ? coarse[v] : fine[v]) = k;
+    int64_t f0 = ((form->constant % g) + g) % g, c0 = form->constant - f0;
     auto [fine_lo, fine_hi] = bounds(fine, f0, scope);
     auto [coarse_lo, coarse_hi] = bounds(coarse, c0, scope);
-    if (fine_lo < 0 || fine_hi >= g || coarse_lo < 0 || coarse.empty()) continue;
+    if (fine_lo < 0 || fine_hi >= g || coarse_lo < 0) continue;
+    if (g == c) {
+      for (auto& [v, k] : coarse) k /= c;
+      return op == BinOp::Div ? build(coarse, c0 / c) : build(fine, f0);
+    }
+    if (coarse.empty()) continue;  // G = c0: the exact split would have taken it
     Expr g_part = build(coarse, c0);
     return op == BinOp::Div ? simplify(g_part / int_imm(c)) : simplify(g_part % int_imm(c) + build(fine, f0));
   }
   return nullptr;
-}
-
-/// `e / c` or `e % c` split exactly, or null.
-Expr split(BinOp op, const Expr& e, int64_t c, const Scope& scope) {
-  auto form = linear(e);
-  if (!form) return nullptr;
-  std::map<std::string, int64_t> quotient, rest;
-  for (const auto& [v, k] : form->coef) (k % c == 0 ? quotient[v] : rest[v]) = k % c == 0 ? k / c : k;
-  int64_t q0 = form->constant / c, r0 = form->constant % c;
-  if (r0 < 0) {
-    r0 += c;
-    q0 -= 1;
-  }
-  auto [rest_lo, rest_hi] = bounds(rest, r0, scope);
-  auto [q_lo, q_hi] = bounds(quotient, q0, scope);
-  if (rest_lo >= 0 && rest_hi < c && q_lo >= 0) return op == BinOp::Div ? build(quotient, q0) : build(rest, r0);
-  return split_by_divisor(op, *form, c, scope);
 }
 
 Expr rewrite(const Expr& e, const Scope& scope) {
