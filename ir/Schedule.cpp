@@ -51,13 +51,14 @@ class ScheduleParser {
     if (key == "shared") return names(s.shared, true);
     if (key == "tile") return factors(s.tile, true);
     if (key == "unroll") return factors(s.unroll, false);
+    if (key == "prefetch") return names(s.prefetch, false);
     if (key == "vectorize") {
       TESSEL_TRY(factors(s.vectorize, false));
       if (s.vectorize.size() > 1) return error(key_pos, "vectorize takes one axis");
       return Status::success();
     }
     return error(key_pos, fmt::format("unknown schedule field '{}'", key))
-        .with_hint("fields: order, tile, vectorize, parallel, unroll, gpu_blocks, gpu_threads, shared");
+        .with_hint("fields: order, tile, vectorize, parallel, unroll, prefetch, gpu_blocks, gpu_threads, shared");
   }
 
   Status names(std::vector<std::string>& out, bool list_required) {
@@ -149,6 +150,7 @@ std::string Schedule::str() const {
   if (!vectorize.empty()) parts.push_back("vectorize=" + factors_str(vectorize, false));
   if (!parallel.empty()) parts.push_back("parallel=" + (parallel.size() == 1 ? parallel[0] : list_str(parallel)));
   if (!unroll.empty()) parts.push_back("unroll=" + factors_str(unroll, false));
+  if (!prefetch.empty()) parts.push_back("prefetch=" + (prefetch.size() == 1 ? prefetch[0] : list_str(prefetch)));
   if (!gpu_blocks.empty()) parts.push_back("gpu_blocks=" + list_str(gpu_blocks));
   if (!gpu_threads.empty()) parts.push_back("gpu_threads=" + list_str(gpu_threads));
   if (!shared.empty()) parts.push_back("shared=" + list_str(shared));
@@ -211,6 +213,7 @@ Status validate_schedule(const Schedule& s, const std::vector<DomainAxis>& domai
   TESSEL_TRY(check_factors("vectorize", s.vectorize, true));
   TESSEL_TRY(check_list("parallel", s.parallel, true));
   TESSEL_TRY(check_factors("unroll", s.unroll, false));
+  TESSEL_TRY(check_list("prefetch", s.prefetch, true));
   TESSEL_TRY(check_list("gpu_blocks", s.gpu_blocks, true));
   TESSEL_TRY(check_list("gpu_threads", s.gpu_threads, true));
   for (const AxisFactor& v : s.vectorize) {
@@ -229,6 +232,8 @@ Status validate_schedule(const Schedule& s, const std::vector<DomainAxis>& domai
           .with_hint(fmt::format("add tile=[{}:32] or similar", t));
   if (!s.gpu_threads.empty() && (!s.vectorize.empty() || !s.parallel.empty()))
     return make_error("schedule: gpu_threads does not combine with vectorize or parallel (CPU mappings)");
+  if (!s.prefetch.empty() && (!s.gpu_blocks.empty() || !s.gpu_threads.empty()))
+    return make_error("schedule: prefetch is a CPU cache hint and does not combine with gpu_blocks or gpu_threads");
   return Status::success();
 }
 

@@ -1,7 +1,7 @@
 // Schedules: how a kernel's iteration domain becomes loops. A schedule names axes of the domain (which
 // the kernel's anchor op defines, see docs/loop-ir.md) and says, in a text form that round-trips:
 //
-//   order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:4,ow:16] vectorize=ow:16 parallel=n unroll=kw:3
+//   order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:4,ow:16] vectorize=ow:16 parallel=n unroll=kw:3 prefetch=oc
 //   gpu_blocks=[i,j] gpu_threads=[i,j] shared=[a,b]
 //
 // - order: loop nesting, outermost first; axes left out follow in domain order.
@@ -11,6 +11,9 @@
 //   end runs as a scalar tail.
 // - parallel=a (or [a,b]): a's outermost loop runs on the thread pool.
 // - unroll=a:F (or a list): a's innermost scalar loop is unrolled by F.
+// - prefetch=a (or a list): while one iteration of a's outer loop runs, the reduction's reads of buffers
+//   that depend on a but not on the spatial loops inside it (a conv's weights) are prefetched for a's
+//   next iteration, a 1/Q share in each of the Q iterations of those spatial loops (see LowerNest.cpp).
 // - gpu_blocks / gpu_threads: the outer parts / tile parts of those axes map to blocks / threads;
 //   shared lists kernel inputs staged in shared memory per block.
 // Every field is optional; the empty text is the empty schedule (domain order, all serial).
@@ -40,6 +43,7 @@ struct Schedule {
   std::vector<AxisFactor> vectorize;  ///< at most one entry
   std::vector<std::string> parallel;
   std::vector<AxisFactor> unroll;
+  std::vector<std::string> prefetch;
   std::vector<std::string> gpu_blocks;
   std::vector<std::string> gpu_threads;
   std::vector<std::string> shared;

@@ -94,6 +94,25 @@ class Inliner {
   std::map<std::string, std::string> constant_buffers_;
 };
 
+/// A loop of a nest: its variable and extent.
+struct NestLoop {
+  std::string var;
+  Expr extent;
+};
+
+/// Where a schedule's prefetch=a sits in a nest (passes/LowerPrefetch.cpp).
+struct PrefetchNest {
+  std::string outer_var;                ///< a's outermost loop (oc.o)
+  std::vector<NestLoop> sweep;          ///< the spatial loops between it and the reduction (oh)
+  std::vector<NestLoop> reduction;      ///< the reduction loops around the prefetches (ic, kh, kw)
+  std::vector<std::string> inner_vars;  ///< the loops inside them (register tile, vector lanes)
+};
+
+/// The prefetches that one step of the innermost reduction loop runs: for each read of `update` that
+/// depends on a's outer loop and the reduction but not the sweep, its share of the next iteration of a.
+/// An error names the axis when no read qualifies or a sweep loop has a symbolic extent.
+Expected<std::vector<Stmt>> prefetches_for(const Stmt& update, const PrefetchNest& nest, const std::string& axis);
+
 /// A reduction-style accumulator of an anchor.
 struct Accumulator {
   DType dtype;

@@ -11,9 +11,10 @@
 // When spatial loops sit between reduction loops (a reduction split in chunks outside a row of register
 // tiles), the register tile gets a local `reg` of its own around the innermost reduction loops.
 //
-// and the epilogue runs in the finalize loop, at the store. A vectorized axis is split exactly (main
-// nest over floor(E/W)*W elements) and its ragged end runs in a second, scalar copy of the nest.
-// Non-dividing tiles and unroll splits round up and guard the statements with `index < extent`.
+// and the epilogue runs in the finalize loop, at the store. A schedule's prefetch=a adds prefetches of the
+// next iteration of a's weights to each step of the innermost reduction loop (passes/LowerPrefetch.cpp). A vectorized
+// axis is split exactly (main nest over floor(E/W)*W elements) and its ragged end runs in a second, scalar copy of the
+// nest. Non-dividing tiles and unroll splits round up and guard the statements with `index < extent`.
 #include <functional>
 
 #include <fmt/format.h>
@@ -269,12 +270,44 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
     for (size_t k = n; k-- > 0;) body = allocate(regs[k], anchor.accs[k].dtype, reg_size, MemoryKind::Local, body);
     return wrap(head, body);
   };
+  // Prefetches run once per step of the innermost reduction loop, outside the register tile.
+  size_t tile_from = inner.size();
+  while (tile_from > 0 && !axes[inner[tile_from - 1]->axis].reduction) --tile_from;
+  std::vector<const Level*> steps(inner.begin(), inner.begin() + static_cast<long>(tile_from));
+  std::vector<const Level*> step_tile(inner.begin() + static_cast<long>(tile_from), inner.end());
+  std::vector<Stmt> prefetches;
+  for (const std::string& a : tail ? std::vector<std::string>{} : s.prefetch) {
+    if (stage)
+      return make_error(
+          "schedule prefetch={}: the reduction runs in chunks around spatial loops; prefetch needs "
+          "the reduction loops innermost but for the register tile",
+          a);
+    const Level* level = nullptr;
+    for (size_t i = 0; i < axes.size(); ++i)
+      if (axes[i].name == a) level = &plans[i].levels.front();
+    auto at = std::find(outer.begin(), outer.end(), level);
+    if (at == outer.end())
+      return make_error("schedule prefetch={}: the axis has no loop outside the reduction", a)
+          .with_hint("order it before the reduction axes");
+    PrefetchNest where{level->var, {}, {}, {}};
+    for (auto l = at + 1; l != outer.end(); ++l) where.sweep.push_back({(*l)->var, (*l)->extent});
+    for (const Level* l : steps) where.reduction.push_back({l->var, l->extent});
+    for (const Level* l : step_tile) where.inner_vars.push_back(l->var);
+    TESSEL_ASSIGN(std::vector<Stmt> mine, prefetches_for(update, where, a));
+    prefetches.insert(prefetches.end(), mine.begin(), mine.end());
+  }
+  auto wrap_update = [&](Stmt body) {
+    if (prefetches.empty()) return wrap(inner, body);
+    std::vector<Stmt> step = prefetches;
+    step.push_back(wrap(step_tile, body));
+    return wrap(steps, block(step));
+  };
   // Initial values read at the spatial index are guarded like the store (tiles may overshoot).
   auto nest = [&](bool guards) {
     std::function<Stmt(Stmt)> g = [&](Stmt body) { return guards ? guarded(std::move(body)) : body; };
     auto sg = [&](Stmt body) { return guards ? spatial_guarded(std::move(body)) : body; };
     Stmt init_stmt = anchor.init_at ? sg(block(init)) : block(init);
-    Stmt updates = stage ? staged_updates(g) : wrap(inner, g(update));
+    Stmt updates = stage ? staged_updates(g) : wrap_update(g(update));
     return block({wrap(tile, init_stmt), updates, wrap(tile, sg(st))});
   };
   // The edge tile of spatial axes that overshoot: their tile loops move outside the reduction and each

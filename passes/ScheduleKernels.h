@@ -10,7 +10,8 @@
 namespace tessel {
 
 /// A schedule for the kernel body `body` on `target` (see passes/ScheduleKernels.cpp for the rules).
-Expected<Schedule> choose_schedule(const Function& body, const Target& target);
+/// `constant_bytes`: the bytes of the kernel's operands that are module constants (weights).
+Expected<Schedule> choose_schedule(const Function& body, const Target& target, int64_t constant_bytes = 0);
 
 /// The CPU schedule of an iteration domain whose results have `dtype` (also used for the nests a kernel
 /// materializes inside itself).

@@ -69,6 +69,7 @@ class Emitter {
   Status serial_loop(const std::string& var, llvm::Value* min, llvm::Value* extent, const loop::Stmt& body);
   Status parallel_loop(const loop::StmtNode& s);
   Status store(const loop::StmtNode& s);
+  Status prefetch(const loop::StmtNode& s);
   Status allocate(const loop::StmtNode& s);
   Status if_then_else(const loop::StmtNode& s);
   Status let(const loop::StmtNode& s);

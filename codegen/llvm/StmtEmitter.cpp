@@ -41,6 +41,7 @@ Status Emitter::stmt(const loop::Stmt& s) {
       return Status::success();
     case StmtKind::If: return if_then_else(*s);
     case StmtKind::Allocate: return allocate(*s);
+    case StmtKind::Prefetch: return prefetch(*s);
   }
   return make_error("kernel {}: unknown statement kind", kernel_name_);
 }
@@ -174,6 +175,18 @@ Status Emitter::store(const StmtNode& s) {
   }
   TESSEL_ASSIGN(llvm::Value * indices, expr(index));
   builder_.CreateMaskedScatter(value, builder_.CreateInBoundsGEP(elem, buffer.ptr, indices), align);
+  return Status::success();
+}
+
+// A read hint for L2 (locality 2 of llvm.prefetch; x86's prefetcht1): the weights a loop reads next come
+// from memory while the current ones are still in use. The address may lie past the buffer, so the GEP
+// is not inbounds; a prefetch never faults.
+Status Emitter::prefetch(const StmtNode& s) {
+  TESSEL_ASSIGN(BufferRef buffer, find_buffer(s.name));
+  TESSEL_ASSIGN(llvm::Value * i, expr(s.expr(0)));
+  llvm::Value* address = builder_.CreateGEP(mem_type(buffer.elem), buffer.ptr, i);
+  builder_.CreateIntrinsic(llvm::Intrinsic::prefetch, {address->getType()},
+                           {address, builder_.getInt32(0), builder_.getInt32(2), builder_.getInt32(1)});
   return Status::success();
 }
 

@@ -191,7 +191,8 @@ class Cse {
     if (!s) return s;
     std::vector<Expr> exprs = s->exprs;
     std::vector<std::pair<std::string, Expr>> lets;
-    if (s->kind == StmtKind::Store || s->kind == StmtKind::If || s->kind == StmtKind::Let) {
+    if (s->kind == StmtKind::Store || s->kind == StmtKind::If || s->kind == StmtKind::Let ||
+        s->kind == StmtKind::Prefetch) {
       StatementCse cse([this] { return fresh_name(); });
       lets = cse.run(exprs);
     }

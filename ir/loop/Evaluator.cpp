@@ -187,6 +187,7 @@ void Machine::exec(const Stmt& stmt) {
       for (const Stmt& child : s.body) exec(child);
       return;
     case StmtKind::Store: return exec_store(s);
+    case StmtKind::Prefetch: return;  // a cache hint: nothing to compute
     case StmtKind::Let:
       vars.emplace_back(s.name, eval(s.expr(0)));
       exec(s.body[0]);

@@ -242,6 +242,10 @@ Stmt allocate(std::string buffer, DType elem, Expr size, MemoryKind memory, Stmt
   return s;
 }
 
+Stmt prefetch(std::string buffer, Expr index) {
+  return make_stmt(StmtKind::Prefetch, std::move(buffer), {std::move(index)}, {});
+}
+
 std::vector<std::string> Kernel::params() const {
   std::set<std::string> symbols;
   for (const Buffer& b : buffers)

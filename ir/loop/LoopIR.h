@@ -147,7 +147,7 @@ int intrinsic_arity(Intrinsic fn);
 
 enum class ForKind { Serial, Parallel, Vectorized, Unrolled, GpuBlock, GpuThread };
 enum class MemoryKind { Local, Shared, Heap };
-enum class StmtKind { For, Store, Let, Block, If, Allocate };
+enum class StmtKind { For, Store, Let, Block, If, Allocate, Prefetch };
 
 std::string_view for_kind_name(ForKind kind);        ///< "serial", "parallel", "vectorized", ...
 std::string_view memory_kind_name(MemoryKind kind);  ///< "local", "shared", "heap"
@@ -157,11 +157,12 @@ using Stmt = std::shared_ptr<const StmtNode>;
 
 struct StmtNode {
   StmtKind kind;
-  std::string name;  ///< For loop variable; Store / Allocate buffer; Let variable
+  std::string name;  ///< For loop variable; Store / Allocate / Prefetch buffer; Let variable
   ForKind for_kind = ForKind::Serial;
   MemoryKind memory = MemoryKind::Local;
   DType elem = DType::F32;  ///< Allocate element dtype
-  std::vector<Expr> exprs;  ///< For: min, extent; Store: index, value; Let: value; If: cond; Allocate: size
+  std::vector<Expr> exprs;  ///< For: min, extent; Store: index, value; Let: value; If: cond; Allocate: size;
+                            ///< Prefetch: index
   std::vector<Stmt> body;   ///< For/Let/Allocate: {body}; If: {then, else?}; Block: the statements
 
   const Expr& expr(size_t i) const { return exprs[i]; }
@@ -174,6 +175,9 @@ Stmt let_stmt(std::string var, Expr value, Stmt body);
 Stmt block(std::vector<Stmt> stmts);
 Stmt if_then_else(Expr cond, Stmt then_case, Stmt else_case = nullptr);
 Stmt allocate(std::string buffer, DType elem, Expr size, MemoryKind memory, Stmt body);
+/// A hint that `buffer[index]` (a scalar i64 element index) will be read soon: CPU code asks the cache to
+/// fetch its line into L2. It reads nothing, may point past the buffer and never changes a result.
+Stmt prefetch(std::string buffer, Expr index);
 
 // ---- Kernels --------------------------------------------------------------------------------------
 

@@ -310,7 +310,9 @@ class Parser {
     if (at_word("for")) return for_stmt(ForKind::Serial);
     if (at_word("if")) return if_stmt();
     if (at_word("allocate")) return allocate_stmt();
-    return store_stmt();
+    TESSEL_ASSIGN(std::string name, ident("a statement"));
+    if (name == "prefetch" && at("(")) return prefetch_stmt();
+    return store_stmt(name);
   }
 
   Expected<Stmt> for_stmt(ForKind kind) {
@@ -369,8 +371,21 @@ class Parser {
     return allocate(name, *dtype, size, kind, body);
   }
 
-  Expected<Stmt> store_stmt() {
-    TESSEL_ASSIGN(std::string name, ident("a statement"));
+  /// `prefetch(buffer[index]);`, the keyword already read.
+  Expected<Stmt> prefetch_stmt() {
+    advance();
+    TESSEL_ASSIGN(std::string name, ident("a buffer name"));
+    if (!buffers.count(name)) return error("unknown buffer '" + name + "'");
+    TESSEL_TRY(expect("["));
+    TESSEL_ASSIGN(Expr index, index_expr("a prefetch index"));
+    TESSEL_TRY(expect("]"));
+    TESSEL_TRY(expect(")"));
+    TESSEL_TRY(expect(";"));
+    return prefetch(name, index);
+  }
+
+  /// `buffer[index] = value;`, the buffer's name already read.
+  Expected<Stmt> store_stmt(const std::string& name) {
     auto it = buffers.find(name);
     if (it == buffers.end()) return error("unknown buffer '" + name + "'");
     TESSEL_TRY(expect("["));

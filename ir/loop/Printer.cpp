@@ -67,6 +67,7 @@ void print_stmt(const Stmt& s, int indent, std::string& out) {
       }
       out += "\n";
       return;
+    case StmtKind::Prefetch: out += fmt::format("{}prefetch({}[{}]);\n", pad, s->name, print(s->expr(0))); return;
     case StmtKind::Allocate:
       out += fmt::format("{}allocate {}: {}[{}] {}", pad, s->name, dtype_name(s->elem), print(s->expr(0)),
                          memory_kind_name(s->memory));

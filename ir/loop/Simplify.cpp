@@ -135,6 +135,7 @@ Stmt with_parts(const Stmt& s, std::vector<Expr> exprs, std::vector<Stmt> body) 
     case StmtKind::Block: return block(std::move(body));
     case StmtKind::If: return if_then_else(exprs[0], body[0], body.size() > 1 ? body[1] : nullptr);
     case StmtKind::Allocate: return allocate(s->name, s->elem, exprs[0], s->memory, body[0]);
+    case StmtKind::Prefetch: return prefetch(s->name, exprs[0]);
   }
   return s;
 }
@@ -189,6 +190,7 @@ Stmt simplify(const Stmt& s) {
       return for_loop(s->name, exprs[0], exprs[1], s->for_kind, body);
     }
     case StmtKind::Store: return store(s->name, exprs[0], exprs[1]);
+    case StmtKind::Prefetch: return prefetch(s->name, exprs[0]);
     case StmtKind::Let:
       if (exprs[0]->kind == ExprKind::IntImm || exprs[0]->kind == ExprKind::FloatImm || exprs[0]->kind == ExprKind::Var)
         return simplify(substitute(s->body[0], s->name, exprs[0]));

@@ -98,6 +98,16 @@ class Widener {
         }
         return if_then_else(*cond, *then_case, else_case);
       }
+      case StmtKind::Prefetch: {
+        // The vector's elements share a line or a few; the first lane's stands for them.
+        auto index = expr(s->expr(0));
+        if (!index) return std::nullopt;
+        if (!(*index)->type.is_vector()) return s;
+        Expr first = substitute(s->expr(0), var_, min_);
+        auto scalar = expr(first);
+        if (!scalar || (*scalar)->type.is_vector()) return std::nullopt;
+        return prefetch(s->name, first);
+      }
       default: return std::nullopt;  // nested loops and allocations stay scalar
     }
   }
@@ -127,7 +137,8 @@ Stmt vectorize_loops(const Stmt& s) {
     case StmtKind::Block: return block(std::move(body));
     case StmtKind::If: return if_then_else(s->expr(0), body[0], body.size() > 1 ? body[1] : nullptr);
     case StmtKind::Allocate: return allocate(s->name, s->elem, s->expr(0), s->memory, body[0]);
-    case StmtKind::Store: return s;
+    case StmtKind::Store:
+    case StmtKind::Prefetch: return s;
   }
   return s;
 }

@@ -164,6 +164,33 @@ TEST(LoopIR, VectorizerWidensStraightLineLoops) {
   EXPECT_EQ((*vector)[0].get_double(0), 0.0);   // max(-2, 0)
 }
 
+TEST(LoopIR, PrefetchIsAHintThatRoundTripsAndComputesNothing) {
+  // Past the end of x: a prefetch reads nothing, so the evaluator neither fails nor changes y. A buffer
+  // may still be called `prefetch`; the statement is told apart by its parenthesis.
+  const char* text = R"(kernel k(in x: f32[4], out prefetch: f32[4]) {
+  for (i, 0, 4) {
+    prefetch(x[(i + 16)]);
+    vectorized for (v, 0, 4) {
+      prefetch(x[(v * 2)]);
+    }
+    prefetch[i] = (x[i] * 2.0:f32);
+  }
+}
+)";
+  auto k = parse_kernel(text);
+  ASSERT_TRUE(k.ok()) << k.error().str();
+  EXPECT_EQ(print(*k), text);
+  auto r = run_kernel(*k, {Tensor::of<float>({4}, {1, 2, 3, 4})});
+  ASSERT_TRUE(r.ok()) << r.error().str();
+  EXPECT_EQ((*r)[0].get_double(3), 8.0);
+  // The vectorizer keeps the first lane's line of a prefetch inside a vector loop.
+  EXPECT_THAT(print(simplify(vectorize_loops(k->body))), HasSubstr("  prefetch(x[0]);\n  prefetch[i]"));
+  EXPECT_THAT(parse_kernel("kernel k(in x: f32[4]) {\n  prefetch(z[0]);\n}\n").error().str(),
+              HasSubstr("unknown buffer 'z'"));
+  EXPECT_THAT(parse_kernel("kernel k(in x: f32[4]) {\n  prefetch(x[1.0:f32]);\n}\n").error().str(),
+              HasSubstr("a prefetch index must be a scalar i64"));
+}
+
 TEST(LoopIR, EvaluatorSemantics) {
   std::map<std::string, Type> scope;
   auto value = [&](const std::string& text) {

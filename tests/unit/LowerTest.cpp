@@ -472,6 +472,39 @@ TEST(Lower, ReductionTilesGoBeforeTheTaps) {
   check(m, {schedule}, {random_tensor(DType::F32, {1, 8, 5, 6}, 32), random_tensor(DType::F32, {16, 8, 3, 3}, 33)});
 }
 
+TEST(Lower, PrefetchesTheNextWeightBlockOutsideTheRegisterTile) {
+  // prefetch=oc: each (ic, kh, kw) step prefetches once, outside the oc.i/ow.i tile, row oh's share of the
+  // next block of 16 output channels; results stay the interpreter's.
+  Module m;
+  Builder b(m.add_function("main"));
+  Value* x = b.input("x", {DType::F32, {1, 8, 6, 6}});
+  Value* w = b.input("w", {DType::F32, {32, 8, 3, 3}});
+  b.output(b.relu(b.conv(x, w, nullptr)));
+  ASSERT_TRUE(b.status().ok());
+  std::string schedule = "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:4,oc:16] vectorize=oc:8 unroll=kw:3 prefetch=oc";
+  auto kernel = lower_kernel(*m.entry(), *parse_schedule(schedule), Target{});
+  ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+  std::string text = loop::print(*kernel);
+  size_t at = text.find("prefetch(w["), tile = text.find("for (oc.i, 0, 2)", text.find("for (kw"));
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_LT(at, tile) << text;
+  EXPECT_EQ(text.find("prefetch(", at + 1), std::string::npos) << text;  // not x: it depends on the rows
+  EXPECT_THAT(text, HasSubstr("(oh * 288)"));                            // a quarter of 1152 per row
+  check(m, {schedule}, {random_tensor(DType::F32, {1, 8, 6, 6}, 41), random_tensor(DType::F32, {32, 8, 3, 3}, 42)});
+
+  // Nothing to prefetch along the rows (the input depends on the columns inside them, the weights not
+  // on the rows), and a prefetched axis must have a loop outside the reduction.
+  auto rows = lower_kernel(*m.entry(), *parse_schedule("order=[n,oh,oc,ow,ic,kh,kw] prefetch=oh"), Target{});
+  ASSERT_FALSE(rows.ok());
+  EXPECT_THAT(rows.error().str(), HasSubstr("schedule prefetch=oh: no read in the reduction depends on 'oh'"));
+  auto inside = lower_kernel(*m.entry(), *parse_schedule("order=[n,oh,ow,ic,kh,kw,oc] prefetch=oc"), Target{});
+  ASSERT_FALSE(inside.ok());
+  EXPECT_THAT(inside.error().str(), HasSubstr("schedule prefetch=oc: the axis has no loop outside the reduction"));
+  auto chunks = lower_kernel(*m.entry(), *parse_schedule("order=[n,ic,oc,oh,ow,kh,kw] prefetch=oc"), Target{});
+  ASSERT_FALSE(chunks.ok());
+  EXPECT_THAT(chunks.error().str(), HasSubstr("the reduction runs in chunks around spatial loops"));
+}
+
 TEST(Lower, IterationDomains) {
   Module m;
   Builder b(m.add_function("main"));

@@ -11,6 +11,7 @@ namespace tessel {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::vector<DomainAxis> conv_domain() {
   return {{"n", Dim::symbol("N"), false},
@@ -27,6 +28,8 @@ TEST(Schedule, TextRoundTrips) {
       "order=[n,oc,oh,ow,ic,kh,kw] tile=[oh:4,ow:16] vectorize=ow:16 parallel=n unroll=kw:3",
       "tile=[i:32,j:32] gpu_blocks=[i,j] gpu_threads=[i,j] shared=[a,b]",
       "parallel=[n,oc] unroll=[kh:3,kw:3]",
+      "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:7,oc:32] vectorize=oc:16 parallel=oc unroll=kw:3 prefetch=oc",
+      "prefetch=[oc,n]",
       "",
   };
   for (const char* text : texts) {
@@ -78,6 +81,9 @@ TEST(Schedule, ValidatesAgainstTheDomain) {
   EXPECT_THAT(check("vectorize=kw:4"), HasSubstr("'kw' is a reduction axis"));
   EXPECT_THAT(check("order=[n,n]"), HasSubstr("axis 'n' appears twice"));
   EXPECT_THAT(check("gpu_blocks=[oc] gpu_threads=[ow]"), HasSubstr("axis 'ow' is not tiled"));
+  EXPECT_THAT(check("prefetch=kh"), HasSubstr("'kh' is a reduction axis; prefetch needs a spatial"));
+  EXPECT_THAT(check("tile=[oc:16] gpu_blocks=[oc] gpu_threads=[oc] prefetch=oc"),
+              HasSubstr("prefetch is a CPU cache hint"));
 
   std::vector<std::string> notes;
   ASSERT_TRUE(validate_schedule(*parse_schedule("tile=[kh:8] vectorize=ow:64"), conv_domain(), &notes).ok());
@@ -150,6 +156,33 @@ TEST(Schedule, ConvOverChannelLastWeightsVectorizesOutputChannels) {
   Module d;  // 16 cores want 32 blocks: the rows again
   EXPECT_EQ(chosen(*channel_last_conv_module(d, 512, 58), "x86-64-v4", 16).str(),
             "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:8,oc:32] vectorize=oc:16 parallel=oh unroll=kw:3");
+}
+
+Module* batch_matmul_module(Module& m, int64_t k, int64_t n);
+
+TEST(Schedule, WeightsThatOutgrowL2AndFeedFewOutputsArePrefetched) {
+  // 512 output channels over 7 x 7 rows: each weight feeds 49 outputs per image, and 9.4 MB of them do not
+  // stay in a 1 MiB L2, so the next block of output channels is prefetched; on 14 x 14 rows (196 outputs
+  // per weight) or with weights that fit in L2 it is not.
+  auto t = parse_target("x86-64-v4");
+  ASSERT_TRUE(t.ok());
+  t->cores = 2;
+  t->l2_bytes = 1 << 20;
+  auto schedule = [&](int64_t size, int64_t bytes) {
+    Module m;
+    auto s = choose_schedule(*channel_last_conv_module(m, 512, size)->entry(), *t, bytes);
+    EXPECT_TRUE(s.ok());
+    return s.ok() ? s->str() : "";
+  };
+  EXPECT_EQ(schedule(9, 9437184),
+            "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:7,oc:32] vectorize=oc:16 parallel=oc unroll=kw:3 prefetch=oc");
+  EXPECT_THAT(schedule(16, 9437184), Not(HasSubstr("prefetch")));
+  EXPECT_THAT(schedule(9, 512 * 1024), Not(HasSubstr("prefetch")));
+  // A symbolic row count inside the parallel axis (a matmul's batch) has no constant share to prefetch.
+  Module mm;
+  auto s = choose_schedule(*batch_matmul_module(mm, 512, 1024)->entry(), *t, 4 << 20);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->str(), "order=[j,i,k] tile=[i:8,j:32] vectorize=j:16 parallel=j");
 }
 
 Module* batch_matmul_module(Module& m, int64_t k, int64_t n) {
