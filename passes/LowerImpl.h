@@ -187,6 +187,9 @@ std::optional<PackPlan> plan_b_packing(const Value* anchor, const Schedule& sche
 Expr packed_offset(const PackPlan& plan, const std::vector<Expr>& index);
 /// The nest that copies buffer `source` (B) into buffer `packed`.
 Stmt pack_nest(const PackPlan& plan, const std::string& source, const std::string& packed);
+/// The schedule of the packed path: `schedule` plus prefetch=i -- each block of rows prefetches the next
+/// block's rows of A -- unless it prefetches already or orders a spatial axis after the reduction.
+Schedule with_row_prefetch(const Schedule& schedule);
 
 /// Whether pad `op` can be lowered as a border fill plus stores into its interior: constant, nothing negative
 /// (cropping), in a dtype that computes as itself (not bool).

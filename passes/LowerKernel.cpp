@@ -403,7 +403,7 @@ Expected<loop::Kernel> lower_kernel(const Function& body, const Schedule& schedu
       std::string packed = sanitize("packed_" + input_buffers[pack->b], "packed", used);
       inliner.bind_packed(pack->b, packed,
                           [plan = *pack](const std::vector<Expr>& index) { return lower::packed_offset(plan, index); });
-      auto fast = lower::build_nest(anchor, schedule, store_fn);
+      auto fast = lower::build_nest(anchor, lower::with_row_prefetch(schedule), store_fn);
       inliner.unbind_packed(pack->b);
       if (!fast) return fast.error();
       TESSEL_ASSIGN(Stmt direct, lower::build_nest(anchor, schedule, store_fn));
