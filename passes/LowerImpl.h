@@ -108,10 +108,17 @@ struct PrefetchNest {
   std::vector<std::string> inner_vars;  ///< the loops inside them (register tile, vector lanes)
 };
 
-/// The prefetches that one step of the innermost reduction loop runs: for each read of `update` that
-/// depends on a's outer loop and the reduction but not the sweep, its share of the next iteration of a.
-/// An error names the axis when no read qualifies or a sweep loop has a symbolic extent.
-Expected<std::vector<Stmt>> prefetches_for(const Stmt& update, const PrefetchNest& nest, const std::string& axis);
+/// Prefetches that run at the start of each iteration of the first `level` reduction loops' innermost one.
+struct Prefetches {
+  size_t level = 0;
+  std::vector<Stmt> stmts;
+};
+
+/// The prefetches of schedule prefetch=a: for each read of `update` that depends on a's outer loop and the
+/// reduction but not the sweep, its share of the next iteration of a, issued in the deepest reduction
+/// loop whose iterations each cover half a cache line or more of it. An error names the axis when no read
+/// qualifies or a sweep loop has a symbolic extent.
+Expected<Prefetches> prefetches_for(const Stmt& update, const PrefetchNest& nest, const std::string& axis);
 
 /// A reduction-style accumulator of an anchor.
 struct Accumulator {

@@ -16,6 +16,7 @@
 // axis is split exactly (main nest over floor(E/W)*W elements) and its ragged end runs in a second, scalar copy of the
 // nest. Non-dividing tiles and unroll splits round up and guard the statements with `index < extent`.
 #include <functional>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -275,7 +276,7 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
   while (tile_from > 0 && !axes[inner[tile_from - 1]->axis].reduction) --tile_from;
   std::vector<const Level*> steps(inner.begin(), inner.begin() + static_cast<long>(tile_from));
   std::vector<const Level*> step_tile(inner.begin() + static_cast<long>(tile_from), inner.end());
-  std::vector<Stmt> prefetches;
+  std::map<size_t, std::vector<Stmt>> prefetches;  // by the number of reduction loops around them
   for (const std::string& a : tail ? std::vector<std::string>{} : s.prefetch) {
     if (stage)
       return make_error(
@@ -293,14 +294,22 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
     for (auto l = at + 1; l != outer.end(); ++l) where.sweep.push_back({(*l)->var, (*l)->extent});
     for (const Level* l : steps) where.reduction.push_back({l->var, l->extent});
     for (const Level* l : step_tile) where.inner_vars.push_back(l->var);
-    TESSEL_ASSIGN(std::vector<Stmt> mine, prefetches_for(update, where, a));
-    prefetches.insert(prefetches.end(), mine.begin(), mine.end());
+    TESSEL_ASSIGN(Prefetches mine, prefetches_for(update, where, a));
+    auto& at_level = prefetches[mine.level];
+    at_level.insert(at_level.end(), mine.stmts.begin(), mine.stmts.end());
   }
   auto wrap_update = [&](Stmt body) {
     if (prefetches.empty()) return wrap(inner, body);
-    std::vector<Stmt> step = prefetches;
-    step.push_back(wrap(step_tile, body));
-    return wrap(steps, block(step));
+    body = wrap(step_tile, body);
+    for (size_t l = steps.size(); l-- > 0;) {
+      if (auto it = prefetches.find(l + 1); it != prefetches.end()) {
+        std::vector<Stmt> step = it->second;
+        step.push_back(body);
+        body = block(step);
+      }
+      body = for_loop(steps[l]->var, steps[l]->min, steps[l]->extent, steps[l]->kind, body);
+    }
+    return body;
   };
   // Initial values read at the spatial index are guarded like the store (tiles may overshoot).
   auto nest = [&](bool guards) {

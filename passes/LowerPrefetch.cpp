@@ -41,6 +41,8 @@ constexpr int64_t kLineBytes = 64;
 /// Lines one step prefetches at most: a step of a long share (few sweep iterations, few steps) would
 /// otherwise issue more prefetches than the core keeps in flight.
 constexpr int64_t kMaxLinesPerStep = 4;
+/// Bytes of its share that one execution of a prefetch should cover at least (see the level below).
+constexpr int64_t kMinShareBytes = 32;
 
 void collect_loads(const Expr& e, std::vector<Expr>& out) {
   if (e->kind == ExprKind::Load) out.push_back(e);
@@ -123,55 +125,78 @@ Expr sweep_index(const std::vector<NestLoop>& sweep) {
 
 }  // namespace
 
-Expected<std::vector<Stmt>> prefetches_for(const Stmt& update, const PrefetchNest& nest, const std::string& axis) {
+Expected<Prefetches> prefetches_for(const Stmt& update, const PrefetchNest& nest, const std::string& axis) {
   auto fail = [&](const std::string& why) { return make_error("schedule prefetch={}: {}", axis, why); };
   auto sweep_count = trip_count(nest.sweep);
   if (!sweep_count)
     return fail("a spatial loop between its loop and the reduction has a symbolic extent")
         .with_hint("order the symbolic axes outside the prefetched axis");
+  int64_t q_count = std::max<int64_t>(1, *sweep_count);
   std::vector<std::string> inside;
   for (const NestLoop& l : nest.reduction) inside.push_back(l.var);
+  // The reads that qualify, with the start and size of their blocks.
+  struct Read {
+    Expr load, block_start;
+    int64_t block = 0;
+  };
   std::vector<Expr> loads;
   collect_loads(update, loads);
-  std::vector<Stmt> result;
-  std::set<std::string> seen;
+  std::vector<Read> reads;
   for (const Expr& load : loads) {
     const Expr& index = load->arg(0);
     if (!depends_on(index, nest.outer_var) || depends_on_any(index, nest.sweep) ||
         !depends_on_any(index, nest.reduction))
       continue;
-    Expr step = with_zeros(index, nest.inner_vars);
-    Expr block_start = with_zeros(step, inside);
+    Expr block_start = with_zeros(with_zeros(index, nest.inner_vars), inside);
     auto block = block_elements(block_start, nest.outer_var);
-    if (!block || *block <= 0) continue;  // no next block to find
-    Expr offset = simplify(step - block_start);
-    // Steps that read one slice of a block whose other slices the register tile reads (weights not
-    // blocked by the tile: each step reads one element per output channel) stretch over the whole block.
-    // Blocked weights span all of it but the tile's last vector, which needs no stretching.
-    auto span = step_span(offset, nest.reduction);
-    if (span && *span > 0 && 2 * *span <= *block) offset = simplify(offset * int_imm(*block) / int_imm(*span));
-    int64_t q_count = std::max<int64_t>(1, *sweep_count);
-    Expr share = q_count == 1 ? offset : (sweep_index(nest.sweep) * int_imm(*block) + offset) / int_imm(q_count);
-    Expr target = simplify(block_start + int_imm(*block) + share);
-    // Elements the share advances per reduction step, and the lines that covers.
-    auto steps = trip_count(nest.reduction);
-    auto elem_bytes = static_cast<int64_t>(dtype_size(load->type.elem));
-    int64_t lines = 1;
-    if (steps && *steps > 0) {
-      int64_t share_bytes = *block * elem_bytes / (*steps * q_count);
-      lines = std::clamp<int64_t>((share_bytes + kLineBytes - 1) / kLineBytes, 1, kMaxLinesPerStep);
-    }
-    for (int64_t k = 0; k < lines; ++k) {
-      Expr at = k == 0 ? target : simplify(target + int_imm(k * kLineBytes / elem_bytes));
-      std::string key = load->name + "[" + print(at) + "]";
-      if (seen.insert(key).second) result.push_back(prefetch(load->name, at));
-    }
+    if (block && *block > 0) reads.push_back({load, block_start, *block});  // else no next block to find
   }
-  if (result.empty())
+  if (reads.empty())
     return fail(fmt::format("no read in the reduction depends on '{}' and the reduction but not on the spatial loops "
                             "between them",
                             nest.outer_var))
         .with_hint("prefetch suits an output-channel axis of a conv or gemm whose weights are constant");
+  // The level: the deepest reduction loop whose iterations each cover kMinShareBytes of the largest block.
+  // Deeper, most prefetches would ask again for a line already asked for, and each takes a load slot.
+  const Read& largest = *std::max_element(reads.begin(), reads.end(), [](const Read& a, const Read& b) {
+    return a.block * static_cast<int64_t>(dtype_size(a.load->type.elem)) <
+           b.block * static_cast<int64_t>(dtype_size(b.load->type.elem));
+  });
+  auto share_bytes = [&](const Read& r, size_t level) -> std::optional<int64_t> {
+    auto steps = trip_count({nest.reduction.begin(), nest.reduction.begin() + static_cast<long>(level)});
+    if (!steps || *steps <= 0) return std::nullopt;
+    return r.block * static_cast<int64_t>(dtype_size(r.load->type.elem)) / (*steps * q_count);
+  };
+  size_t level = nest.reduction.size();
+  while (level > 1) {
+    auto share = share_bytes(largest, level);
+    if (!share || *share >= kMinShareBytes) break;
+    --level;
+  }
+  std::vector<NestLoop> around(nest.reduction.begin(), nest.reduction.begin() + static_cast<long>(level));
+  std::vector<std::string> deeper = nest.inner_vars;
+  for (size_t i = level; i < nest.reduction.size(); ++i) deeper.push_back(nest.reduction[i].var);
+
+  Prefetches result{level, {}};
+  std::set<std::string> seen;
+  for (const Read& r : reads) {
+    Expr offset = simplify(with_zeros(r.load->arg(0), deeper) - r.block_start);
+    // Steps that read one slice of a block whose other slices the register tile reads (weights not
+    // blocked by the tile: each step reads one element per output channel) stretch over the whole block.
+    // Blocked weights span all of it but the tile's last vector, which needs no stretching.
+    auto span = step_span(simplify(with_zeros(r.load->arg(0), nest.inner_vars) - r.block_start), nest.reduction);
+    if (span && *span > 0 && 2 * *span <= r.block) offset = simplify(offset * int_imm(r.block) / int_imm(*span));
+    Expr share = q_count == 1 ? offset : (sweep_index(nest.sweep) * int_imm(r.block) + offset) / int_imm(q_count);
+    Expr target = simplify(r.block_start + int_imm(r.block) + share);
+    auto elem_bytes = static_cast<int64_t>(dtype_size(r.load->type.elem));
+    auto bytes = share_bytes(r, level);
+    int64_t lines = bytes ? std::clamp<int64_t>((*bytes + kLineBytes - 1) / kLineBytes, 1, kMaxLinesPerStep) : 1;
+    for (int64_t k = 0; k < lines; ++k) {
+      Expr at = k == 0 ? target : simplify(target + int_imm(k * kLineBytes / elem_bytes));
+      std::string key = r.load->name + "[" + print(at) + "]";
+      if (seen.insert(key).second) result.stmts.push_back(prefetch(r.load->name, at));
+    }
+  }
   return result;
 }
 

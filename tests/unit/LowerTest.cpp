@@ -473,8 +473,8 @@ TEST(Lower, ReductionTilesGoBeforeTheTaps) {
 }
 
 TEST(Lower, PrefetchesTheNextWeightBlockOutsideTheRegisterTile) {
-  // prefetch=oc: each (ic, kh, kw) step prefetches once, outside the oc.i/ow.i tile, row oh's share of the
-  // next block of 16 output channels; results stay the interpreter's.
+  // prefetch=oc: each (ic, kh) iteration prefetches once, before the kw loop and the oc.i/ow.i tile, row
+  // oh's share of the next block of 16 output channels; results stay the interpreter's.
   Module m;
   Builder b(m.add_function("main"));
   Value* x = b.input("x", {DType::F32, {1, 8, 6, 6}});
@@ -485,7 +485,7 @@ TEST(Lower, PrefetchesTheNextWeightBlockOutsideTheRegisterTile) {
   auto kernel = lower_kernel(*m.entry(), *parse_schedule(schedule), Target{});
   ASSERT_TRUE(kernel.ok()) << kernel.error().str();
   std::string text = loop::print(*kernel);
-  size_t at = text.find("prefetch(w["), tile = text.find("for (oc.i, 0, 2)", text.find("for (kw"));
+  size_t at = text.find("prefetch(w["), tile = text.find("for (kw");
   ASSERT_NE(at, std::string::npos) << text;
   EXPECT_LT(at, tile) << text;
   EXPECT_EQ(text.find("prefetch(", at + 1), std::string::npos) << text;  // not x: it depends on the rows

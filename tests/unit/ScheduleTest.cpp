@@ -162,8 +162,8 @@ Module* batch_matmul_module(Module& m, int64_t k, int64_t n);
 
 TEST(Schedule, WeightsThatOutgrowL2AndFeedFewOutputsArePrefetched) {
   // 512 output channels over 7 x 7 rows: each weight feeds 49 outputs per image, and 9.4 MB of them do not
-  // stay in a 1 MiB L2, so the next block of output channels is prefetched; on 14 x 14 rows (196 outputs
-  // per weight) or with weights that fit in L2 it is not.
+  // stay in a 1 MiB L2, so the next block of output channels is prefetched; also on 16 x 16 rows (256
+  // outputs per weight), not on 18 x 18 (324) or with weights that fit in L2.
   auto t = parse_target("x86-64-v4");
   ASSERT_TRUE(t.ok());
   t->cores = 2;
@@ -176,7 +176,8 @@ TEST(Schedule, WeightsThatOutgrowL2AndFeedFewOutputsArePrefetched) {
   };
   EXPECT_EQ(schedule(9, 9437184),
             "order=[n,oc,oh,ow,ic,kh,kw] tile=[ow:7,oc:32] vectorize=oc:16 parallel=oc unroll=kw:3 prefetch=oc");
-  EXPECT_THAT(schedule(16, 9437184), Not(HasSubstr("prefetch")));
+  EXPECT_THAT(schedule(18, 9437184), HasSubstr("prefetch=oc"));
+  EXPECT_THAT(schedule(20, 9437184), Not(HasSubstr("prefetch")));
   EXPECT_THAT(schedule(9, 512 * 1024), Not(HasSubstr("prefetch")));
   // A symbolic row count inside the parallel axis (a matmul's batch) has no constant share to prefetch.
   Module mm;
