@@ -12,9 +12,10 @@
 // tiles), the register tile gets a local `reg` of its own around the innermost reduction loops.
 //
 // and the epilogue runs in the finalize loop, at the store. A schedule's prefetch=a adds prefetches of the
-// next iteration of a's weights to each step of the innermost reduction loop (passes/LowerPrefetch.cpp). A vectorized
-// axis is split exactly (main nest over floor(E/W)*W elements) and its ragged end runs in a second, scalar copy of the
-// nest. Non-dividing tiles and unroll splits round up and guard the statements with `index < extent`.
+// next iteration of a's weights at the top of one of the reduction loops (passes/LowerPrefetch.cpp). A
+// vectorized axis is split exactly (main nest over floor(E/W)*W elements) and its ragged end runs in a
+// second, scalar copy of the nest. Non-dividing tiles and unroll splits round up and guard the statements
+// with `index < extent`.
 #include <functional>
 #include <map>
 
@@ -271,7 +272,7 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
     for (size_t k = n; k-- > 0;) body = allocate(regs[k], anchor.accs[k].dtype, reg_size, MemoryKind::Local, body);
     return wrap(head, body);
   };
-  // Prefetches run once per step of the innermost reduction loop, outside the register tile.
+  // Prefetches run at the top of a reduction loop (prefetches_for picks which), outside the register tile.
   size_t tile_from = inner.size();
   while (tile_from > 0 && !axes[inner[tile_from - 1]->axis].reduction) --tile_from;
   std::vector<const Level*> steps(inner.begin(), inner.begin() + static_cast<long>(tile_from));

@@ -226,7 +226,12 @@ Expected<Schedule> choose_schedule(const Function& body, const Target& target, i
   if (target.arch == TargetArch::Cuda) return gpu_schedule(body, domain, target);
   DType dtype = body.outputs().empty() ? DType::F32 : body.outputs()[0]->type().dtype;
   Schedule s = cpu_schedule(domain, dtype, target);
-  if (auto axis = weight_prefetch(s, domain, constant_bytes, target)) s.prefetch = {*axis};
+  if (auto axis = weight_prefetch(s, domain, constant_bytes, target)) {
+    // Only where the nest has reads to prefetch (affine indices): a kernel without them keeps its schedule.
+    Schedule with = s;
+    with.prefetch = {*axis};
+    if (lower_kernel(body, with, target).ok()) return with;
+  }
   return s;
 }
 
