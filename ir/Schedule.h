@@ -13,7 +13,8 @@
 // - unroll=a:F (or a list): a's innermost scalar loop is unrolled by F.
 // - prefetch=a (or a list): while one iteration of a's outer loop runs, the reduction's reads of buffers
 //   that depend on a but not on the spatial loops inside it (a conv's weights) are prefetched for a's
-//   next iteration, a 1/Q share in each of the Q iterations of those spatial loops (see LowerNest.cpp).
+//   next iteration, a 1/Q share in each of the Q iterations of those spatial loops
+//   (passes/LowerPrefetch.cpp).
 // - gpu_blocks / gpu_threads: the outer parts / tile parts of those axes map to blocks / threads;
 //   shared lists kernel inputs staged in shared memory per block.
 // Every field is optional; the empty text is the empty schedule (domain order, all serial).

@@ -8,18 +8,22 @@
 // stream over all of oc.o's compute.
 //
 // A read qualifies when its index depends on the axis' outer variable and on a reduction variable but on
-// no sweep variable. With every loop inside the prefetches (register tile, vector lanes) at 0, the
-// index is blk + off, where blk (the reduction variables at 0 too) starts the block of one iteration
-// and off is the offset of the current reduction step in it. The block of the next iteration starts E
-// elements further, E = blk(a + 1) - blk(a), a constant for affine indices. Sweep iteration q of Q then
-// prefetches element
+// no sweep variable. With every loop inside the prefetches (register tile, vector lanes, deeper reduction
+// loops) at 0, the index is blk + off, where blk (the reduction variables at 0 too) starts the block of
+// one iteration and off is the offset of the current reduction step in it. The block of the next
+// iteration starts E elements further, E = blk(a + 1) - blk(a), a constant for affine indices. Sweep
+// iteration q of Q then prefetches element
 //
 //   blk + E + (q * E + off) / Q
 //
-// in each reduction step: q's share of the next block, in the order the reduction will read it (weights
-// blocked by the register tile, as `layout` stores them). When the steps' offsets span less than E
-// (unblocked weights: a step reads one element of each output channel's row; span <= E / 2), off is
-// stretched by E / span so the shares still cover the block. When a step's share is longer than a cache line, the step
+// per step: q's share of the next block, in the order the reduction will read it (weights blocked by the
+// register tile, as `layout` stores them). When the steps' offsets span less than E (unblocked weights:
+// a step reads one element of each output channel's row; span <= E / 2), off is stretched by E / span
+// so the shares still cover the block.
+//
+// A "step" is one iteration of the deepest reduction loop whose iterations each cover at least
+// kMinShareBytes of the share: a 7 x 7 conv's share per kw tap is 18 bytes, so it prefetches once per kh
+// (55 bytes) rather than asking three times for most lines. A step whose share is longer than a line
 // prefetches each of its lines.
 #include <fmt/format.h>
 

@@ -160,6 +160,22 @@ TEST(Schedule, ConvOverChannelLastWeightsVectorizesOutputChannels) {
 
 Module* batch_matmul_module(Module& m, int64_t k, int64_t n);
 
+TEST(Schedule, WindowTapsUpToEightAreUnrolled) {
+  // A 7 x 7 stem conv's kw taps are unrolled (a row of register tiles then shares the window's input
+  // loads between taps); a 1 x 9 window's are a loop.
+  auto tap_unroll = [](int64_t kh, int64_t kw) {
+    Module m;
+    Builder b(m.add_function("main"));
+    Value* x = b.input("x", {DType::F32, {Dim::symbol("N"), 3, 64, 64}});
+    Value* w = b.input("w", {DType::F32, {64, 3, kh, kw}});
+    b.output(b.conv(x, w, nullptr));
+    return chosen(m, "x86-64-v4").unroll_of("kw");
+  };
+  EXPECT_EQ(tap_unroll(7, 7), 7);
+  EXPECT_EQ(tap_unroll(3, 3), 3);
+  EXPECT_EQ(tap_unroll(1, 9), 0);
+}
+
 TEST(Schedule, WeightsThatOutgrowL2AndFeedFewOutputsArePrefetched) {
   // 512 output channels over 7 x 7 rows: each weight feeds 49 outputs per image, and 9.4 MB of them do not
   // stay in a 1 MiB L2, so the next block of output channels is prefetched; also on 16 x 16 rows (256
