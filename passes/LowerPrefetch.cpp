@@ -120,6 +120,29 @@ std::optional<int64_t> step_span(const Expr& offset, const std::vector<NestLoop>
   return *at_last + 1;
 }
 
+/// A read that qualifies, with the start and size of its block.
+struct Read {
+  Expr load, block_start;
+  int64_t block = 0;       ///< E, in elements
+  int64_t elem_bytes = 0;  ///< of the buffer's dtype
+  int64_t block_bytes() const { return block * elem_bytes; }
+};
+
+/// The number of reduction loops around the prefetches: the deepest loop whose iterations each cover
+/// kMinShareBytes of the largest block's share (deeper, most prefetches would ask again for a line already
+/// asked for, and each takes a load slot), at least the outermost.
+size_t prefetch_level(const std::vector<Read>& reads, const std::vector<NestLoop>& reduction, int64_t q_count) {
+  const Read& largest = *std::max_element(
+      reads.begin(), reads.end(), [](const Read& a, const Read& b) { return a.block_bytes() < b.block_bytes(); });
+  size_t level = reduction.size();
+  while (level > 1) {
+    auto steps = trip_count({reduction.begin(), reduction.begin() + static_cast<long>(level)});
+    if (!steps || *steps <= 0 || largest.block_bytes() / (*steps * q_count) >= kMinShareBytes) break;
+    --level;
+  }
+  return level;
+}
+
 /// q: the flat iteration index of the sweep loops.
 Expr sweep_index(const std::vector<NestLoop>& sweep) {
   Expr q = int_imm(0);
@@ -138,11 +161,6 @@ Expected<Prefetches> prefetches_for(const Stmt& update, const PrefetchNest& nest
   int64_t q_count = std::max<int64_t>(1, *sweep_count);
   std::vector<std::string> inside;
   for (const NestLoop& l : nest.reduction) inside.push_back(l.var);
-  // The reads that qualify, with the start and size of their blocks.
-  struct Read {
-    Expr load, block_start;
-    int64_t block = 0;
-  };
   std::vector<Expr> loads;
   collect_loads(update, loads);
   std::vector<Read> reads;
@@ -153,31 +171,16 @@ Expected<Prefetches> prefetches_for(const Stmt& update, const PrefetchNest& nest
       continue;
     Expr block_start = with_zeros(with_zeros(index, nest.inner_vars), inside);
     auto block = block_elements(block_start, nest.outer_var);
-    if (block && *block > 0) reads.push_back({load, block_start, *block});  // else no next block to find
+    if (block && *block > 0)  // else no next block to find
+      reads.push_back({load, block_start, *block, static_cast<int64_t>(dtype_size(load->type.elem))});
   }
   if (reads.empty())
     return fail(fmt::format("no read in the reduction depends on '{}' and the reduction but not on the spatial loops "
                             "between them",
                             nest.outer_var))
         .with_hint("prefetch suits an output-channel axis of a conv or gemm whose weights are constant");
-  // The level: the deepest reduction loop whose iterations each cover kMinShareBytes of the largest block.
-  // Deeper, most prefetches would ask again for a line already asked for, and each takes a load slot.
-  const Read& largest = *std::max_element(reads.begin(), reads.end(), [](const Read& a, const Read& b) {
-    return a.block * static_cast<int64_t>(dtype_size(a.load->type.elem)) <
-           b.block * static_cast<int64_t>(dtype_size(b.load->type.elem));
-  });
-  auto share_bytes = [&](const Read& r, size_t level) -> std::optional<int64_t> {
-    auto steps = trip_count({nest.reduction.begin(), nest.reduction.begin() + static_cast<long>(level)});
-    if (!steps || *steps <= 0) return std::nullopt;
-    return r.block * static_cast<int64_t>(dtype_size(r.load->type.elem)) / (*steps * q_count);
-  };
-  size_t level = nest.reduction.size();
-  while (level > 1) {
-    auto share = share_bytes(largest, level);
-    if (!share || *share >= kMinShareBytes) break;
-    --level;
-  }
-  std::vector<NestLoop> around(nest.reduction.begin(), nest.reduction.begin() + static_cast<long>(level));
+  size_t level = prefetch_level(reads, nest.reduction, q_count);
+  auto steps = trip_count({nest.reduction.begin(), nest.reduction.begin() + static_cast<long>(level)});
   std::vector<std::string> deeper = nest.inner_vars;
   for (size_t i = level; i < nest.reduction.size(); ++i) deeper.push_back(nest.reduction[i].var);
 
@@ -192,11 +195,12 @@ Expected<Prefetches> prefetches_for(const Stmt& update, const PrefetchNest& nest
     if (span && *span > 0 && 2 * *span <= r.block) offset = simplify(offset * int_imm(r.block) / int_imm(*span));
     Expr share = q_count == 1 ? offset : (sweep_index(nest.sweep) * int_imm(r.block) + offset) / int_imm(q_count);
     Expr target = simplify(r.block_start + int_imm(r.block) + share);
-    auto elem_bytes = static_cast<int64_t>(dtype_size(r.load->type.elem));
-    auto bytes = share_bytes(r, level);
-    int64_t lines = bytes ? std::clamp<int64_t>((*bytes + kLineBytes - 1) / kLineBytes, 1, kMaxLinesPerStep) : 1;
+    int64_t lines = 1;  // those one step's share covers
+    if (steps && *steps > 0)
+      lines = std::clamp<int64_t>((r.block_bytes() / (*steps * q_count) + kLineBytes - 1) / kLineBytes, 1,
+                                  kMaxLinesPerStep);
     for (int64_t k = 0; k < lines; ++k) {
-      Expr at = k == 0 ? target : simplify(target + int_imm(k * kLineBytes / elem_bytes));
+      Expr at = k == 0 ? target : simplify(target + int_imm(k * kLineBytes / r.elem_bytes));
       std::string key = r.load->name + "[" + print(at) + "]";
       if (seen.insert(key).second) result.stmts.push_back(prefetch(r.load->name, at));
     }
