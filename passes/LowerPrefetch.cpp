@@ -96,7 +96,8 @@ std::optional<int64_t> value_at(const Expr& e, const std::map<std::string, int64
     auto it = values.find(v);
     folded = substitute(folded, v, int_imm(it == values.end() ? 0 : it->second));
   }
-  const int64_t* c = as_int_const(simplify(folded));
+  folded = simplify(folded);  // as_int_const points into the node: keep it alive
+  const int64_t* c = as_int_const(folded);
   return c ? std::optional<int64_t>(*c) : std::nullopt;
 }
 
