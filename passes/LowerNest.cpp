@@ -299,8 +299,7 @@ Expected<Stmt> build_one(const Anchor& anchor, const Schedule& s, const StoreFn&
     auto& at_level = prefetches[mine.level];
     at_level.insert(at_level.end(), mine.stmts.begin(), mine.stmts.end());
   }
-  auto wrap_update = [&](Stmt body) {
-    if (prefetches.empty()) return wrap(inner, body);
+  auto wrap_update = [&](Stmt body) {  // wrap(inner, body) with the prefetches at their levels
     body = wrap(step_tile, body);
     for (size_t l = steps.size(); l-- > 0;) {
       if (auto it = prefetches.find(l + 1); it != prefetches.end()) {

@@ -123,7 +123,9 @@ std::optional<int64_t> step_span(const Expr& offset, const std::vector<NestLoop>
 
 /// A read that qualifies, with the start and size of its block.
 struct Read {
-  Expr load, block_start;
+  Expr load;
+  Expr step;               ///< the index with the loops inside the reduction (tile, lanes) at 0
+  Expr block_start;        ///< `step` with the reduction loops at 0 too
   int64_t block = 0;       ///< E, in elements
   int64_t elem_bytes = 0;  ///< of the buffer's dtype
   int64_t block_bytes() const { return block * elem_bytes; }
@@ -170,10 +172,11 @@ Expected<Prefetches> prefetches_for(const Stmt& update, const PrefetchNest& nest
     if (!depends_on(index, nest.outer_var) || depends_on_any(index, nest.sweep) ||
         !depends_on_any(index, nest.reduction))
       continue;
-    Expr block_start = with_zeros(with_zeros(index, nest.inner_vars), inside);
+    Expr step = with_zeros(index, nest.inner_vars);
+    Expr block_start = with_zeros(step, inside);
     auto block = block_elements(block_start, nest.outer_var);
     if (block && *block > 0)  // else no next block to find
-      reads.push_back({load, block_start, *block, static_cast<int64_t>(dtype_size(load->type.elem))});
+      reads.push_back({load, step, block_start, *block, static_cast<int64_t>(dtype_size(load->type.elem))});
   }
   if (reads.empty())
     return fail(fmt::format("no read in the reduction depends on '{}' and the reduction but not on the spatial loops "
@@ -182,17 +185,17 @@ Expected<Prefetches> prefetches_for(const Stmt& update, const PrefetchNest& nest
         .with_hint("prefetch suits an output-channel axis of a conv or gemm whose weights are constant");
   size_t level = prefetch_level(reads, nest.reduction, q_count);
   auto steps = trip_count({nest.reduction.begin(), nest.reduction.begin() + static_cast<long>(level)});
-  std::vector<std::string> deeper = nest.inner_vars;
+  std::vector<std::string> deeper;  // reduction loops inside the prefetches
   for (size_t i = level; i < nest.reduction.size(); ++i) deeper.push_back(nest.reduction[i].var);
 
   Prefetches result{level, {}};
   std::set<std::string> seen;
   for (const Read& r : reads) {
-    Expr offset = simplify(with_zeros(r.load->arg(0), deeper) - r.block_start);
+    Expr offset = simplify(with_zeros(r.step, deeper) - r.block_start);
     // Steps that read one slice of a block whose other slices the register tile reads (weights not
     // blocked by the tile: each step reads one element per output channel) stretch over the whole block.
     // Blocked weights span all of it but the tile's last vector, which needs no stretching.
-    auto span = step_span(simplify(with_zeros(r.load->arg(0), nest.inner_vars) - r.block_start), nest.reduction);
+    auto span = step_span(simplify(r.step - r.block_start), nest.reduction);
     if (span && *span > 0 && 2 * *span <= r.block) offset = simplify(offset * int_imm(r.block) / int_imm(*span));
     Expr share = q_count == 1 ? offset : (sweep_index(nest.sweep) * int_imm(r.block) + offset) / int_imm(q_count);
     Expr target = simplify(r.block_start + int_imm(r.block) + share);
